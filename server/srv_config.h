@@ -1,0 +1,91 @@
+/*
+ * srv_config.h - the configuration of eidd and eidctl.
+ *
+ * One file of `key = value` lines ('#' starts a comment line; values may be quoted with
+ * "..."; no sections), then every key may be overridden by the environment variable
+ * EID_<KEY> (key upper-cased). Unknown keys are errors, so a typo never passes silently.
+ * Parsing is pure: text in, struct out, and on failure a message that names the file,
+ * line and key. docs/configuration.md lists every key.
+ *
+ * The struct owns its strings; srv_config_free() releases them.
+ */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include <stddef.h>
+
+#include "eid_err.h"
+
+enum srv_log_level { SRV_LOG_DEBUG, SRV_LOG_INFO, SRV_LOG_WARN, SRV_LOG_ERROR };
+
+struct srv_config {
+	/* where the values came from, for messages: the file path or "(defaults)" */
+	char *source;
+
+	char *listen_host;          /* listen = host:port */
+	unsigned listen_port;
+	char *issuer;               /* public base URL, http(s)://host[:port][/path], no trailing '/' */
+	char *redis_url;            /* redis://[:password@]host[:port][/db] or unix:/path[?db=N][&password=..] */
+	char *data_dir;             /* SQLite database, signing keys, server secret */
+	enum srv_log_level log_level;
+
+	/* HTTP */
+	unsigned http_threads;          /* worker threads (0 = number of CPUs) */
+	unsigned http_timeout;          /* seconds a connection may be idle (slow clients) */
+	unsigned http_max_connections;
+
+	/* sessions (Redis) */
+	unsigned session_idle_timeout;  /* seconds */
+	unsigned session_max_lifetime;  /* seconds, absolute */
+
+	/* passwords (Argon2id) */
+	unsigned argon2_opslimit;       /* iterations (t) */
+	unsigned argon2_memlimit_kib;   /* memory (m), KiB */
+
+	/* parsed redis_url */
+	int redis_is_unix;
+	char *redis_host;               /* host name, or the socket path when redis_is_unix */
+	unsigned redis_port;
+	unsigned redis_db;
+	char *redis_password;           /* NULL if none; a secret: wiped by srv_config_free */
+};
+
+/* Fill cfg with the built-in defaults (issuer and data_dir stay NULL: they are required). */
+int srv_config_init(struct srv_config *cfg) EID_WARN_UNUSED;
+
+/*
+ * Parse config text (from `source`, a name used in messages) over what cfg holds.
+ * On error returns EID_ERR_CONFIG and writes e.g.
+ *   "/etc/eid/eidd.conf:3: listen: '0.0.0.0' is not host:port"
+ * into err.
+ */
+int srv_config_parse(struct srv_config *cfg, const char *text, size_t len,
+    const char *source, char *err, size_t errlen) EID_WARN_UNUSED;
+
+/* Read and parse a file (size capped by EID_CONFIG_MAX_BYTES). */
+int srv_config_load_file(struct srv_config *cfg, const char *path, char *err,
+    size_t errlen) EID_WARN_UNUSED;
+
+/*
+ * Apply EID_<KEY> overrides from envp (a NULL-terminated "NAME=value" array, normally
+ * `environ`). EID_CONFIG is skipped (it names the file). Unknown EID_* names are
+ * ignored, since the environment is shared with other tools.
+ */
+int srv_config_apply_env(struct srv_config *cfg, char *const *envp, char *err,
+    size_t errlen) EID_WARN_UNUSED;
+
+/* Check required keys and cross-key rules after file + environment. */
+int srv_config_validate(struct srv_config *cfg, char *err, size_t errlen) EID_WARN_UNUSED;
+
+/*
+ * The usual sequence for a program: defaults, the file (path, or $EID_CONFIG, or none),
+ * the environment, validation. Returns 0 or EID_ERR_CONFIG with err filled.
+ */
+int srv_config_load(struct srv_config *cfg, const char *path, char *const *envp,
+    char *err, size_t errlen) EID_WARN_UNUSED;
+
+void srv_config_free(struct srv_config *cfg);
+
+const char *srv_log_level_name(enum srv_log_level level);
+
+#endif /* SRV_CONFIG_H */

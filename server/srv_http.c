@@ -1,0 +1,448 @@
+/* srv_http.c - libmicrohttpd glue (see srv_http.h). */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "cx_util.h"
+#include "eid_limits.h"
+#include "srv_http.h"
+#include "srv_log.h"
+
+#if MHD_VERSION >= 0x00097002
+typedef enum MHD_Result mhd_result;
+#else
+typedef int mhd_result;
+#endif
+
+struct srv_http {
+	struct srv_app *app;
+	struct MHD_Daemon *daemon;
+};
+
+/* Per-request state, from the request line to completion. */
+struct conn_ctx {
+	struct srv_http *http;
+	struct srv_req req;
+	size_t route;
+	unsigned route_status;
+	char allow[64];
+	size_t body_cap;
+	struct cx_dynbuf body;
+	int too_large;
+	int headers_done;
+	unsigned status_sent;
+};
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static enum srv_method
+method_of(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return SRV_GET;
+	if (strcmp(m, "POST") == 0)
+		return SRV_POST;
+	if (strcmp(m, "HEAD") == 0)
+		return SRV_HEAD;
+	if (strcmp(m, "DELETE") == 0)
+		return SRV_DELETE;
+	if (strcmp(m, "OPTIONS") == 0)
+		return SRV_OPTIONS;
+	return SRV_OTHER;
+}
+
+/* Called when the request line arrives: the earliest point, so latency counts it all. */
+static void *
+uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct srv_http *h = cls;
+	struct conn_ctx *c = calloc(1, sizeof(*c));
+	uint8_t rid[12];
+
+	(void)uri;
+	(void)conn;
+	if (c == NULL)
+		return NULL;
+	c->http = h;
+	srv_req_init(&c->req);
+	c->req.start_us = mono_us();
+	randombytes_buf(rid, sizeof(rid));
+	cx_hex_encode(c->req.request_id, rid, 8);
+	srv_metrics_inflight(h->app->metrics, 1);
+	return c;
+}
+
+static mhd_result
+collect_kv(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct srv_kvlist *l = cls;
+	char lower[256];
+	size_t i, n = strlen(key);
+
+	if (kind == MHD_HEADER_KIND) {
+		if (n >= sizeof(lower))
+			return MHD_YES;         /* no header we read is that long */
+		for (i = 0; i < n; i++)
+			lower[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
+		lower[n] = '\0';
+		key = lower;
+	}
+	if (value != NULL && strlen(value) > EID_HTTP_MAX_PARAM_BYTES && kind != MHD_HEADER_KIND)
+		return MHD_YES;                 /* over-long parameter: handlers see it as absent */
+	if (srv_kvlist_add(l, key, n, value, value != NULL ? strlen(value) : 0) != 0)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* Form fields, possibly in several chunks per value. */
+static mhd_result
+post_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+    const char *content_type, const char *transfer_encoding, const char *data, uint64_t off,
+    size_t size)
+{
+	struct srv_kvlist *l = cls;
+
+	(void)kind;
+	(void)filename;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (off > 0 && l->n > 0 && strcmp(l->v[l->n - 1].key, key) == 0) {
+		struct srv_kv *last = &l->v[l->n - 1];
+		size_t have = strlen(last->value);
+		char *nv;
+
+		if (have + size > EID_HTTP_MAX_PARAM_BYTES || (nv = realloc(last->value, have + size + 1)) == NULL)
+			return MHD_NO;
+		memcpy(nv + have, data, size);
+		nv[have + size] = '\0';
+		last->value = nv;
+		return MHD_YES;
+	}
+	return srv_kvlist_add(l, key, strlen(key), data, size) == 0 ? MHD_YES : MHD_NO;
+}
+
+static mhd_result
+sum_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	size_t *total = cls;
+
+	(void)kind;
+	*total += strlen(key) + (value != NULL ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static int
+parse_form(struct MHD_Connection *conn, struct conn_ctx *c)
+{
+	struct MHD_PostProcessor *pp;
+	int ok;
+
+	if (c->req.body_len == 0)
+		return 0;
+	if ((pp = MHD_create_post_processor(conn, 4096, post_iter, &c->req.form)) == NULL)
+		return -1;              /* not a form content type */
+	ok = MHD_post_process(pp, (const char *)c->req.body, c->req.body_len) == MHD_YES;
+	MHD_destroy_post_processor(pp);
+	return ok ? 0 : -1;
+}
+
+int
+srv_http_security_headers(const struct srv_resp *resp, struct srv_kvlist *out)
+{
+	char cc[64];
+	int r;
+
+	r = srv_kvlist_add(out, "X-Content-Type-Options", 22, "nosniff", 7);
+	if (r == 0 && resp->no_store) {
+		r = srv_kvlist_add(out, "Cache-Control", 13, "no-store", 8);
+		r = r != 0 ? r : srv_kvlist_add(out, "Pragma", 6, "no-cache", 8);
+	} else if (r == 0 && resp->cache_max_age > 0) {
+		snprintf(cc, sizeof(cc), "public, max-age=%ld", resp->cache_max_age);
+		r = srv_kvlist_add(out, "Cache-Control", 13, cc, strlen(cc));
+	}
+	if (r == 0 && resp->html) {
+		static const char csp[] =
+		    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+		    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+		r = srv_kvlist_add(out, "Content-Security-Policy", 23, csp, sizeof(csp) - 1);
+		r = r != 0 ? r : srv_kvlist_add(out, "X-Frame-Options", 15, "DENY", 4);
+		r = r != 0 ? r : srv_kvlist_add(out, "Referrer-Policy", 15, "no-referrer", 11);
+		if (r == 0 && !resp->no_store)
+			r = srv_kvlist_add(out, "Cache-Control", 13, "no-cache", 8);
+	}
+	return r;
+}
+
+static mhd_result
+send_resp(struct MHD_Connection *conn, struct conn_ctx *c, struct srv_resp *resp)
+{
+	struct MHD_Response *mr;
+	struct srv_kvlist sec;
+	mhd_result ret;
+	size_t i;
+
+	memset(&sec, 0, sizeof(sec));
+	mr = MHD_create_response_from_buffer(resp->body.len, resp->body.ptr, MHD_RESPMEM_MUST_COPY);
+	if (mr == NULL)
+		return MHD_NO;
+	MHD_add_response_header(mr, "Content-Type", resp->content_type);
+	MHD_add_response_header(mr, "X-Request-Id", c->req.request_id);
+	if (srv_http_security_headers(resp, &sec) != 0) {
+		srv_kvlist_clear(&sec);
+		MHD_destroy_response(mr);
+		return MHD_NO;
+	}
+	for (i = 0; i < sec.n; i++)
+		MHD_add_response_header(mr, sec.v[i].key, sec.v[i].value);
+	for (i = 0; i < resp->headers.n; i++)
+		MHD_add_response_header(mr, resp->headers.v[i].key, resp->headers.v[i].value);
+	srv_kvlist_clear(&sec);
+	c->status_sent = resp->status;
+	ret = MHD_queue_response(conn, resp->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+static mhd_result
+send_error(struct MHD_Connection *conn, struct conn_ctx *c, unsigned status, const char *error,
+    const char *desc)
+{
+	struct srv_resp resp;
+	mhd_result ret;
+
+	srv_resp_init(&resp);
+	resp.no_store = 1;
+	if (srv_resp_error(&resp, status, error, desc) != 0) {
+		srv_resp_clear(&resp);
+		return MHD_NO;
+	}
+	ret = send_resp(conn, c, &resp);
+	srv_resp_clear(&resp);
+	return ret;
+}
+
+static mhd_result
+access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct srv_http *h = cls;
+	struct conn_ctx *c = *con_cls;
+	struct srv_resp resp;
+	mhd_result ret;
+
+	(void)version;
+	if (c == NULL)
+		return MHD_NO;          /* out of memory at the request line */
+	if (!c->headers_done) {
+		const char *cl;
+
+		size_t header_bytes = strlen(url) + strlen(method) + 12;
+
+		c->headers_done = 1;
+		c->req.method = method_of(method);
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header_bytes, &header_bytes);
+		if (header_bytes > EID_HTTP_MAX_HEADER_BYTES)
+			return send_error(conn, c, 431, "invalid_request",
+			    "The request headers are too large (16 KiB at most).");
+		if ((c->req.path = strdup(url)) == NULL)
+			return MHD_NO;
+		srv_log_set_request_id(c->req.request_id);
+		c->route = srv_route_find(c->req.method, url, &c->route_status, c->allow, sizeof(c->allow));
+		c->body_cap = srv_route_body_cap(c->route);
+		cx_dynbuf_init(&c->body, c->body_cap);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && (strlen(cl) > 12 || strtoull(cl, NULL, 10) > c->body_cap))
+			return send_error(conn, c, 413, "invalid_request", "The request body is too large.");
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		if (!c->too_large && cx_dynbuf_add(&c->body, upload_data, *upload_size) != 0)
+			c->too_large = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	srv_log_set_request_id(c->req.request_id);
+	if (c->too_large)
+		return send_error(conn, c, 413, "invalid_request", "The request body is too large.");
+	c->req.body = (uint8_t *)cx_dynbuf_take(&c->body, &c->req.body_len);
+	if (c->req.body == NULL)
+		return MHD_NO;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &c->req.query);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &c->req.headers);
+	{
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		if (ci != NULL && ci->client_addr != NULL) {
+			const struct sockaddr *sa = ci->client_addr;
+
+			if (sa->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+				    c->req.remote_ip, sizeof(c->req.remote_ip));
+			else if (sa->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				    c->req.remote_ip, sizeof(c->req.remote_ip));
+		}
+	}
+	if (c->route != 0 && (srv_routes[c->route].flags & SRV_ROUTE_FORM) &&
+	    c->req.method == SRV_POST && c->req.body_len > 0 && parse_form(conn, c) != 0)
+		return send_error(conn, c, 400, "invalid_request",
+		    "The body must be application/x-www-form-urlencoded with at most 64 parameters.");
+	if (c->req.query.n > EID_HTTP_MAX_PARAMS || c->req.form.n > EID_HTTP_MAX_PARAMS)
+		return send_error(conn, c, 400, "invalid_request", "Too many parameters.");
+	srv_resp_init(&resp);
+	srv_dispatch(h->app, c->route, c->route_status, c->allow, &c->req, &resp);
+	ret = send_resp(conn, c, &resp);
+	srv_resp_clear(&resp);
+	return ret;
+}
+
+static void
+completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct srv_http *h = cls;
+	struct conn_ctx *c = *con_cls;
+	int64_t us;
+
+	(void)conn;
+	if (c == NULL)
+		return;
+	us = mono_us() - c->req.start_us;
+	srv_metrics_observe(h->app->metrics, c->route, c->status_sent ? c->status_sent : 499,
+	    (uint64_t)(us > 0 ? us : 0));
+	srv_log_set_request_id(c->req.request_id);
+	if (srv_log_enabled(SRV_LOG_INFO))
+		log_info("http_request", LS("method", c->req.path != NULL ?
+		    (c->req.method == SRV_GET ? "GET" : c->req.method == SRV_POST ? "POST" :
+		    c->req.method == SRV_HEAD ? "HEAD" : "OTHER") : "-"),
+		    LS("route", srv_route_names[c->route]), LI("status", c->status_sent),
+		    LI("duration_us", us), LS("remote", c->req.remote_ip),
+		    LS("outcome", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "sent" : "aborted"));
+	srv_log_set_request_id(NULL);
+	srv_metrics_inflight(h->app->metrics, -1);
+	cx_dynbuf_free(&c->body);
+	srv_req_clear(&c->req);
+	free(c);
+	*con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("http_library", LS("message", msg));
+}
+
+int
+srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t errlen)
+{
+	const struct srv_config *cfg = app->cfg;
+	struct addrinfo hints, *ai = NULL;
+	struct srv_http *h = NULL;
+	char port[8];
+	unsigned threads = cfg->http_threads;
+	int gai;
+
+	*out = NULL;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n > 0 && n < 64 ? (unsigned)n : 2;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", cfg->listen_port);
+	if ((gai = getaddrinfo(cfg->listen_host, port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "listen: cannot resolve %s: %s", cfg->listen_host, gai_strerror(gai));
+		return EID_ERR_CONFIG;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		freeaddrinfo(ai);
+		return EID_ERR_NOMEM;
+	}
+	h->app = app;
+	h->daemon = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	    (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    (uint16_t)cfg->listen_port, NULL, NULL, access_cb, h,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections,
+	    /* headroom over the header cap, so that an oversized header block reaches
+	     * access_cb and gets a 431 instead of a silent close */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EID_HTTP_MAX_HEADER_BYTES * 4,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (h->daemon == NULL) {
+		snprintf(err, errlen, "listen: cannot listen on %s:%u (in use, or not an address of this machine?)",
+		    cfg->listen_host, cfg->listen_port);
+		free(h);
+		return EID_ERR_IO;
+	}
+	log_info("http_listening", LS("host", cfg->listen_host), LI("port", cfg->listen_port),
+	    LI("threads", threads));
+	*out = h;
+	return 0;
+}
+
+void
+srv_http_quiesce(struct srv_http *h)
+{
+	MHD_socket fd;
+
+	if (h == NULL || h->daemon == NULL)
+		return;
+	fd = MHD_quiesce_daemon(h->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+long
+srv_http_drain(struct srv_http *h, unsigned grace_ms)
+{
+	int64_t deadline = mono_us() + (int64_t)grace_ms * 1000;
+	long n;
+
+	while ((n = srv_metrics_inflight_now(h->app->metrics)) > 0 && mono_us() < deadline) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
+void
+srv_http_stop(struct srv_http **hp)
+{
+	if (hp == NULL || *hp == NULL)
+		return;
+	if ((*hp)->daemon != NULL)
+		MHD_stop_daemon((*hp)->daemon);
+	free(*hp);
+	*hp = NULL;
+}

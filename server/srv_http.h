@@ -1,0 +1,29 @@
+/*
+ * srv_http.h - the HTTP server: libmicrohttpd with a worker-thread pool, the named
+ * limits from eid_limits.h, and the translation between MHD and struct srv_req/resp.
+ *
+ * Limits: header block (EID_HTTP_MAX_HEADER_BYTES, larger -> 431 by libmicrohttpd),
+ * body (per route, larger -> 413 before the body is read when Content-Length says so),
+ * idle timeout (http_timeout: slow clients are dropped), max connections.
+ * Every response carries X-Request-Id and X-Content-Type-Options; HTML responses carry a
+ * strict Content-Security-Policy with frame-ancestors 'none' and Referrer-Policy:
+ * no-referrer; responses marked no_store carry Cache-Control: no-store.
+ */
+#ifndef SRV_HTTP_H
+#define SRV_HTTP_H
+
+#include "srv_app.h"
+
+struct srv_http;
+
+int srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t errlen) EID_WARN_UNUSED;
+/* Stop accepting new connections; in-flight requests go on. */
+void srv_http_quiesce(struct srv_http *h);
+/* Wait until no request is in flight or grace_ms passed; returns the number left. */
+long srv_http_drain(struct srv_http *h, unsigned grace_ms);
+void srv_http_stop(struct srv_http **h);
+
+/* Add the security and caching headers a response needs (pure; used by srv_http.c). */
+int srv_http_security_headers(const struct srv_resp *resp, struct srv_kvlist *out) EID_WARN_UNUSED;
+
+#endif /* SRV_HTTP_H */

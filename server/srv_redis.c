@@ -1,0 +1,447 @@
+/* srv_redis.c - per-thread hiredis connections with back-off (see srv_redis.h). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+#include <sodium.h>
+
+#include "cx_util.h"
+#include "srv_log.h"
+#include "srv_metrics.h"
+#include "srv_redis.h"
+
+#define REDIS_CONNECT_TIMEOUT_MS 300
+#define REDIS_COMMAND_TIMEOUT_MS 1000
+#define REDIS_BACKOFF_MIN_MS 100
+#define REDIS_BACKOFF_MAX_MS 2000
+#define REDIS_MAX_VALUE (1024 * 1024)
+
+struct srv_redis {
+	int is_unix;
+	char *host;
+	unsigned port, db;
+	char *password;
+	struct srv_metrics *metrics;
+	pthread_key_t tls;
+	uint8_t key_hash_key[32];
+};
+
+/* What each thread keeps. */
+struct redis_conn {
+	redisContext *c;
+	long long next_try_ms;      /* no reconnect before this (back-off) */
+	long long backoff_ms;
+	int was_down;               /* for one log line per outage per thread */
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+conn_destroy(void *p)
+{
+	struct redis_conn *rc = p;
+
+	if (rc == NULL)
+		return;
+	if (rc->c != NULL)
+		redisFree(rc->c);
+	free(rc);
+}
+
+int
+srv_redis_new(const struct srv_config *cfg, struct srv_metrics *metrics, struct srv_redis **out)
+{
+	struct srv_redis *r;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return EID_ERR_NOMEM;
+	r->is_unix = cfg->redis_is_unix;
+	r->port = cfg->redis_port;
+	r->db = cfg->redis_db;
+	r->metrics = metrics;
+	if ((r->host = strdup(cfg->redis_host)) == NULL ||
+	    (cfg->redis_password != NULL && (r->password = strdup(cfg->redis_password)) == NULL) ||
+	    pthread_key_create(&r->tls, conn_destroy) != 0) {
+		free(r->host);
+		cx_free_str(r->password);
+		free(r);
+		return EID_ERR_NOMEM;
+	}
+	randombytes_buf(r->key_hash_key, sizeof(r->key_hash_key));
+	*out = r;
+	return 0;
+}
+
+void
+srv_redis_free(struct srv_redis **rp)
+{
+	struct srv_redis *r;
+
+	if (rp == NULL || (r = *rp) == NULL)
+		return;
+	conn_destroy(pthread_getspecific(r->tls));
+	pthread_setspecific(r->tls, NULL);
+	pthread_key_delete(r->tls);
+	free(r->host);
+	cx_free_str(r->password);
+	cx_wipe(r->key_hash_key, sizeof(r->key_hash_key));
+	free(r);
+	*rp = NULL;
+}
+
+void
+srv_redis_set_key_hash_key(struct srv_redis *r, const uint8_t key[32])
+{
+	memcpy(r->key_hash_key, key, sizeof(r->key_hash_key));
+}
+
+void
+srv_redis_key(const struct srv_redis *r, const char *section, const void *id, size_t idlen,
+    char out[SRV_REDIS_KEY_MAX])
+{
+	uint8_t h[32];
+	char enc[CX_B64URL_LEN(32)];
+
+	crypto_generichash(h, sizeof(h), id, idlen, r->key_hash_key, sizeof(r->key_hash_key));
+	if (cx_b64url_encode(enc, sizeof(enc), h, sizeof(h)) != 0)
+		abort();
+	snprintf(out, SRV_REDIS_KEY_MAX, "eid:%.32s:%s", section, enc);
+}
+
+static redisReply *
+command_on(redisContext *c, int argc, const char **argv, const size_t *argvlen)
+{
+	return redisCommandArgv(c, argc, argv, argvlen);
+}
+
+/* Send AUTH and SELECT on a fresh connection. */
+static int
+conn_setup(struct srv_redis *r, redisContext *c)
+{
+	redisReply *rep;
+	char db[12];
+	const char *argv[2];
+	size_t argvlen[2];
+
+	if (r->password != NULL) {
+		argv[0] = "AUTH";
+		argv[1] = r->password;
+		argvlen[0] = 4;
+		argvlen[1] = strlen(r->password);
+		rep = command_on(c, 2, argv, argvlen);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			log_error("redis_auth_failed", LS("hint", "check the password in redis_url"));
+			if (rep != NULL)
+				freeReplyObject(rep);
+			return -1;
+		}
+		freeReplyObject(rep);
+	}
+	if (r->db != 0) {
+		snprintf(db, sizeof(db), "%u", r->db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		argvlen[0] = 6;
+		argvlen[1] = strlen(db);
+		rep = command_on(c, 2, argv, argvlen);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			if (rep != NULL)
+				freeReplyObject(rep);
+			return -1;
+		}
+		freeReplyObject(rep);
+	}
+	return 0;
+}
+
+/* This thread's live connection, or NULL while Redis is down (fast). */
+static redisContext *
+conn_get(struct srv_redis *r)
+{
+	struct redis_conn *rc = pthread_getspecific(r->tls);
+	struct timeval ct = { 0, REDIS_CONNECT_TIMEOUT_MS * 1000 };
+	struct timeval cmd = { REDIS_COMMAND_TIMEOUT_MS / 1000, (REDIS_COMMAND_TIMEOUT_MS % 1000) * 1000 };
+	redisContext *c;
+	long long now;
+
+	if (rc == NULL) {
+		if ((rc = calloc(1, sizeof(*rc))) == NULL)
+			return NULL;
+		rc->backoff_ms = REDIS_BACKOFF_MIN_MS;
+		if (pthread_setspecific(r->tls, rc) != 0) {
+			free(rc);
+			return NULL;
+		}
+	}
+	if (rc->c != NULL)
+		return rc->c;
+	now = now_ms();
+	if (now < rc->next_try_ms)
+		return NULL;
+	if (r->is_unix)
+		c = redisConnectUnixWithTimeout(r->host, ct);
+	else
+		c = redisConnectWithTimeout(r->host, (int)r->port, ct);
+	if (c == NULL || c->err != 0 || redisSetTimeout(c, cmd) != REDIS_OK || conn_setup(r, c) != 0) {
+		if (!rc->was_down)
+			log_error("redis_unavailable",
+			    LS("reason", c != NULL && c->err != 0 ? c->errstr : "setup failed"),
+			    LI("retry_ms", rc->backoff_ms));
+		rc->was_down = 1;
+		if (c != NULL)
+			redisFree(c);
+		srv_metrics_redis_error(r->metrics);
+		rc->next_try_ms = now + rc->backoff_ms;
+		rc->backoff_ms = rc->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ?
+		    REDIS_BACKOFF_MAX_MS : rc->backoff_ms * 2;
+		return NULL;
+	}
+	if (rc->was_down)
+		log_info("redis_reconnected", LEND);
+	rc->was_down = 0;
+	rc->backoff_ms = REDIS_BACKOFF_MIN_MS;
+	rc->c = c;
+	return c;
+}
+
+/* Drop this thread's connection after an I/O error; the next call reconnects. */
+static void
+conn_drop(struct srv_redis *r)
+{
+	struct redis_conn *rc = pthread_getspecific(r->tls);
+
+	if (rc == NULL || rc->c == NULL)
+		return;
+	redisFree(rc->c);
+	rc->c = NULL;
+	rc->next_try_ms = 0;        /* one immediate reconnect attempt, then back-off */
+}
+
+/*
+ * Run one command. On a connection error, reconnect once and retry only if the command
+ * is idempotent (a GETDEL or INCR that may have run must not run twice).
+ */
+static int
+run(struct srv_redis *r, int argc, const char **argv, const size_t *argvlen, int idempotent,
+    redisReply **out)
+{
+	redisContext *c;
+	redisReply *rep;
+	int attempt;
+
+	*out = NULL;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((c = conn_get(r)) == NULL)
+			return EID_ERR_REDIS_DOWN;
+		rep = command_on(c, argc, argv, argvlen);
+		if (rep != NULL) {
+			if (rep->type == REDIS_REPLY_ERROR) {
+				log_error("redis_error", LS("command", argv[0]), LS("reply", rep->str));
+				srv_metrics_redis_error(r->metrics);
+				freeReplyObject(rep);
+				return EID_ERR_REDIS;
+			}
+			*out = rep;
+			return 0;
+		}
+		srv_metrics_redis_error(r->metrics);
+		conn_drop(r);
+		if (!idempotent)
+			break;
+	}
+	return EID_ERR_REDIS_DOWN;
+}
+
+int
+srv_redis_set(struct srv_redis *r, const char *key, const void *val, size_t len,
+    unsigned ttl_seconds, int nx)
+{
+	char ttl[16];
+	const char *argv[6] = { "SET", key, val, "EX", ttl, "NX" };
+	size_t argvlen[6];
+	redisReply *rep;
+	int e;
+
+	if (ttl_seconds == 0 || len > REDIS_MAX_VALUE)
+		return EID_ERR_INVALID_ARGUMENT;        /* every key has a TTL */
+	snprintf(ttl, sizeof(ttl), "%u", ttl_seconds);
+	argvlen[0] = 3;
+	argvlen[1] = strlen(key);
+	argvlen[2] = len;
+	argvlen[3] = 2;
+	argvlen[4] = strlen(ttl);
+	argvlen[5] = 2;
+	if ((e = run(r, nx ? 6 : 5, argv, argvlen, 1, &rep)) != 0)
+		return e;
+	e = rep->type == REDIS_REPLY_NIL ? EID_ERR_EXISTS : 0;
+	freeReplyObject(rep);
+	return e;
+}
+
+static int
+get_like(struct srv_redis *r, const char *cmd, int idempotent, const char *key, uint8_t **val,
+    size_t *len)
+{
+	const char *argv[2] = { cmd, key };
+	size_t argvlen[2] = { strlen(cmd), strlen(key) };
+	redisReply *rep;
+	int e;
+
+	*val = NULL;
+	*len = 0;
+	if ((e = run(r, 2, argv, argvlen, idempotent, &rep)) != 0)
+		return e;
+	if (rep->type == REDIS_REPLY_NIL)
+		e = EID_ERR_NOT_FOUND;
+	else if (rep->type != REDIS_REPLY_STRING || rep->len > REDIS_MAX_VALUE)
+		e = EID_ERR_REDIS;
+	else if ((*val = malloc(rep->len + 1)) == NULL)
+		e = EID_ERR_NOMEM;
+	else {
+		memcpy(*val, rep->str, rep->len);
+		(*val)[rep->len] = '\0';
+		*len = rep->len;
+	}
+	freeReplyObject(rep);
+	return e;
+}
+
+int
+srv_redis_get(struct srv_redis *r, const char *key, uint8_t **val, size_t *len)
+{
+	return get_like(r, "GET", 1, key, val, len);
+}
+
+int
+srv_redis_take(struct srv_redis *r, const char *key, uint8_t **val, size_t *len)
+{
+	return get_like(r, "GETDEL", 0, key, val, len);
+}
+
+static int
+simple(struct srv_redis *r, int argc, const char **argv, int idempotent, long long *integer)
+{
+	size_t argvlen[4];
+	redisReply *rep;
+	int e, i;
+
+	for (i = 0; i < argc; i++)
+		argvlen[i] = strlen(argv[i]);
+	if ((e = run(r, argc, argv, argvlen, idempotent, &rep)) != 0)
+		return e;
+	if (integer != NULL) {
+		if (rep->type == REDIS_REPLY_INTEGER)
+			*integer = rep->integer;
+		else
+			e = EID_ERR_REDIS;
+	}
+	freeReplyObject(rep);
+	return e;
+}
+
+int
+srv_redis_del(struct srv_redis *r, const char *key)
+{
+	const char *argv[2] = { "DEL", key };
+
+	return simple(r, 2, argv, 1, NULL);
+}
+
+int
+srv_redis_incr(struct srv_redis *r, const char *key, unsigned ttl_seconds, long long *out)
+{
+	/* atomic: the counter never exists without its TTL */
+	static const char script[] =
+	    "local v = redis.call('INCR', KEYS[1]) "
+	    "if v == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return v";
+	char ttl[16];
+	const char *argv[4] = { "EVAL", script, "1", key };
+	const char *argv5[5];
+	size_t argvlen[5];
+	redisReply *rep;
+	int e, i;
+
+	if (ttl_seconds == 0)
+		return EID_ERR_INVALID_ARGUMENT;
+	snprintf(ttl, sizeof(ttl), "%u", ttl_seconds);
+	for (i = 0; i < 4; i++)
+		argv5[i] = argv[i];
+	argv5[4] = ttl;
+	for (i = 0; i < 5; i++)
+		argvlen[i] = strlen(argv5[i]);
+	if ((e = run(r, 5, argv5, argvlen, 0, &rep)) != 0)
+		return e;
+	if (rep->type == REDIS_REPLY_INTEGER)
+		*out = rep->integer;
+	else
+		e = EID_ERR_REDIS;
+	freeReplyObject(rep);
+	return e;
+}
+
+int
+srv_redis_expire(struct srv_redis *r, const char *key, unsigned ttl_seconds)
+{
+	char ttl[16];
+	const char *argv[3] = { "EXPIRE", key, ttl };
+	long long n = 0;
+	int e;
+
+	snprintf(ttl, sizeof(ttl), "%u", ttl_seconds);
+	if ((e = simple(r, 3, argv, 1, &n)) != 0)
+		return e;
+	return n == 1 ? 0 : EID_ERR_NOT_FOUND;
+}
+
+int
+srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member)
+{
+	char s[24];
+	const char *argv[4] = { "ZADD", key, s, member };
+
+	snprintf(s, sizeof(s), "%lld", score);
+	return simple(r, 4, argv, 1, NULL);
+}
+
+int
+srv_redis_zrem(struct srv_redis *r, const char *key, const char *member)
+{
+	const char *argv[3] = { "ZREM", key, member };
+
+	return simple(r, 3, argv, 1, NULL);
+}
+
+int
+srv_redis_zcount_from(struct srv_redis *r, const char *key, long long min_score, long long *out)
+{
+	char lo[24], hi[24];
+	const char *trim[4] = { "ZREMRANGEBYSCORE", key, "-inf", hi };
+	const char *count[4] = { "ZCOUNT", key, lo, "+inf" };
+	int e;
+
+	snprintf(lo, sizeof(lo), "%lld", min_score);
+	snprintf(hi, sizeof(hi), "(%lld", min_score);
+	if ((e = simple(r, 4, trim, 1, NULL)) != 0)
+		return e;
+	return simple(r, 4, count, 1, out);
+}
+
+int
+srv_redis_ping(struct srv_redis *r)
+{
+	const char *argv[1] = { "PING" };
+
+	return simple(r, 1, argv, 1, NULL);
+}

@@ -1,0 +1,56 @@
+/*
+ * srv_redis.h - the session store's connection to Redis (hiredis).
+ *
+ * One connection per thread, made on first use. Commands are binary-safe argv only; no
+ * key or value is ever formatted into a command string. Every SET carries a TTL.
+ * When Redis is unreachable, a thread waits out a growing back-off (100 ms .. 2 s)
+ * before it tries to reconnect, and meanwhile every call fails at once with
+ * EID_ERR_REDIS_DOWN, so endpoints answer 503 fast and recover by themselves when Redis
+ * comes back. Connect and command timeouts bound a hung Redis.
+ *
+ * Keys that would reveal a secret (session ids, codes) are hashed first with
+ * srv_redis_key(): "eid:<section>:" + base64url(BLAKE2b-256(key-hash-key, id)).
+ */
+#ifndef SRV_REDIS_H
+#define SRV_REDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eid_err.h"
+#include "srv_config.h"
+
+struct srv_redis;
+struct srv_metrics;
+
+int srv_redis_new(const struct srv_config *cfg, struct srv_metrics *metrics, struct srv_redis **out);
+void srv_redis_free(struct srv_redis **rp);
+
+/* Key-hashing key (32 bytes), derived from the server secret; copied. */
+void srv_redis_set_key_hash_key(struct srv_redis *r, const uint8_t key[32]);
+/* "eid:<section>:<b64url(hash(id))>" into out (size >= SRV_REDIS_KEY_MAX). */
+#define SRV_REDIS_KEY_MAX 96
+void srv_redis_key(const struct srv_redis *r, const char *section, const void *id, size_t idlen,
+    char out[SRV_REDIS_KEY_MAX]);
+
+/* SET key value EX ttl [NX]. With nx, EID_ERR_EXISTS if the key was there. */
+int srv_redis_set(struct srv_redis *r, const char *key, const void *val, size_t len,
+    unsigned ttl_seconds, int nx) EID_WARN_UNUSED;
+/* GET: *val is malloc'd (NUL-terminated, caller frees), EID_ERR_NOT_FOUND if absent. */
+int srv_redis_get(struct srv_redis *r, const char *key, uint8_t **val, size_t *len) EID_WARN_UNUSED;
+/* GETDEL: atomic take of a one-time value (codes, challenges). */
+int srv_redis_take(struct srv_redis *r, const char *key, uint8_t **val, size_t *len) EID_WARN_UNUSED;
+/* DEL: 0 even if absent. */
+int srv_redis_del(struct srv_redis *r, const char *key) EID_WARN_UNUSED;
+/* INCR with the TTL set when the key is created (rate limits, counters). */
+int srv_redis_incr(struct srv_redis *r, const char *key, unsigned ttl_seconds, long long *out) EID_WARN_UNUSED;
+/* EXPIRE key ttl: EID_ERR_NOT_FOUND if absent. */
+int srv_redis_expire(struct srv_redis *r, const char *key, unsigned ttl_seconds) EID_WARN_UNUSED;
+/* Sorted-set index helpers (used to count live sessions): ZADD / ZREM / count alive. */
+int srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member) EID_WARN_UNUSED;
+int srv_redis_zrem(struct srv_redis *r, const char *key, const char *member) EID_WARN_UNUSED;
+int srv_redis_zcount_from(struct srv_redis *r, const char *key, long long min_score, long long *out) EID_WARN_UNUSED;
+/* PING (for /readyz). */
+int srv_redis_ping(struct srv_redis *r) EID_WARN_UNUSED;
+
+#endif /* SRV_REDIS_H */

@@ -1,0 +1,136 @@
+/* srv_routes.c - the one route table and the dispatcher (see srv_app.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "eid_limits.h"
+#include "srv_app.h"
+#include "srv_log.h"
+
+/* Index 0 is the pseudo-route for unknown paths, so metrics can count 404s. */
+const struct srv_route srv_routes[] = {
+	{ 0, NULL, NULL, 0, "not_found" },
+	{ SRV_GET, "/", srv_handle_home, SRV_ROUTE_HTML, "home" },
+	{ SRV_GET, "/healthz", srv_handle_healthz, SRV_ROUTE_NO_STORE, "healthz" },
+	{ SRV_GET, "/readyz", srv_handle_readyz, SRV_ROUTE_NO_STORE, "readyz" },
+	{ SRV_GET, "/metrics", srv_handle_metrics, SRV_ROUTE_NO_STORE, "metrics" },
+	{ SRV_GET, "/jwks", srv_handle_jwks, 0, "jwks" },
+	{ SRV_GET, "/session", srv_handle_session, SRV_ROUTE_NO_STORE, "session" },
+};
+const size_t srv_routes_count = sizeof(srv_routes) / sizeof(srv_routes[0]);
+
+const char *const srv_route_names[] = {
+	"not_found", "home", "healthz", "readyz", "metrics", "jwks", "session",
+};
+
+_Static_assert(sizeof(srv_route_names) / sizeof(srv_route_names[0]) ==
+    sizeof(srv_routes) / sizeof(srv_routes[0]), "route names match the route table");
+
+static void
+methods_text(unsigned m, char *out, size_t outsz)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ SRV_GET, "GET, HEAD" }, { SRV_POST, "POST" }, { SRV_DELETE, "DELETE" },
+	};
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((m & names[i].bit) != 0 && used < outsz)
+			used += (size_t)snprintf(out + used, outsz - used, "%s%s", used ? ", " : "",
+			    names[i].name);
+}
+
+size_t
+srv_route_find(enum srv_method method, const char *path, unsigned *status, char *allow, size_t allowsz)
+{
+	size_t i;
+
+	if (allowsz > 0)
+		allow[0] = '\0';
+	for (i = 1; i < srv_routes_count; i++) {
+		unsigned m = srv_routes[i].methods;
+
+		if (strcmp(srv_routes[i].path, path) != 0)
+			continue;
+		if ((m & method) != 0 || (method == SRV_HEAD && (m & SRV_GET) != 0)) {
+			*status = 0;
+			return i;
+		}
+		methods_text(m, allow, allowsz);
+		*status = 405;
+		return 0;
+	}
+	*status = 404;
+	return 0;
+}
+
+size_t
+srv_route_body_cap(size_t route)
+{
+	if (route > 0 && route < srv_routes_count && (srv_routes[route].flags & SRV_ROUTE_BIG_BODY))
+		return EID_HTTP_MAX_DOC_BODY_BYTES;
+	return EID_HTTP_MAX_BODY_BYTES;
+}
+
+static void
+map_error(int err, struct srv_resp *resp)
+{
+	int r;
+
+	srv_kvlist_clear(&resp->headers);
+	switch (err) {
+	case EID_ERR_REDIS_DOWN:
+	case EID_ERR_REDIS:
+		r = srv_resp_error(resp, 503, "temporarily_unavailable",
+		    "The session store is unavailable. Try again in a few seconds.");
+		r = r != 0 ? r : srv_resp_header(resp, "Retry-After", "1");
+		break;
+	case EID_ERR_DB:
+	case EID_ERR_DB_BUSY:
+		r = srv_resp_error(resp, 503, "temporarily_unavailable",
+		    "The database is busy or unavailable. Try again in a few seconds.");
+		r = r != 0 ? r : srv_resp_header(resp, "Retry-After", "1");
+		break;
+	case EID_ERR_TOO_LARGE:
+		r = srv_resp_error(resp, 413, "invalid_request", "The request is too large.");
+		break;
+	default:
+		r = srv_resp_error(resp, 500, "server_error",
+		    "The server met an internal error. The request id in the X-Request-Id header identifies it in the logs.");
+		break;
+	}
+	if (r != 0) {
+		/* out of memory while reporting: send an empty 500 */
+		cx_dynbuf_reset(&resp->body);
+		resp->status = 500;
+	}
+}
+
+void
+srv_dispatch(struct srv_app *app, size_t route, unsigned route_status, const char *allow,
+    const struct srv_req *req, struct srv_resp *resp)
+{
+	int r;
+
+	if (route == 0) {
+		if (route_status == 405) {
+			r = srv_resp_error(resp, 405, "invalid_request", "This method is not allowed here.");
+			if (r == 0 && allow != NULL && allow[0] != '\0')
+				r = srv_resp_header(resp, "Allow", allow);
+		} else
+			r = srv_resp_error(resp, 404, "not_found", "There is nothing at this address.");
+		if (r != 0)
+			map_error(r, resp);
+		return;
+	}
+	if (srv_routes[route].flags & SRV_ROUTE_NO_STORE)
+		resp->no_store = 1;
+	if (srv_routes[route].flags & SRV_ROUTE_HTML)
+		resp->html = 1;
+	if ((r = srv_routes[route].handler(app, req, resp)) != 0) {
+		if (r != EID_ERR_REDIS_DOWN)
+			log_error("handler_failed", LS("route", srv_routes[route].name),
+			    LS("reason", eid_strerror(r)));
+		map_error(r, resp);
+	}
+}

@@ -1,0 +1,147 @@
+/* srv_session.c - SSO sessions in Redis (see srv_session.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cx_util.h"
+#include "srv_session.h"
+
+#define SESSION_INDEX "eid:sessions"
+
+static unsigned
+ttl_for(const struct srv_app *app, time_t now, time_t expires)
+{
+	time_t left = expires - now;
+	time_t idle = (time_t)app->cfg->session_idle_timeout;
+
+	if (left <= 0)
+		return 0;
+	return (unsigned)(left < idle ? left : idle);
+}
+
+int
+srv_session_create(struct srv_app *app, const json_t *data, struct srv_session *out)
+{
+	char key[SRV_REDIS_KEY_MAX], *text = NULL;
+	time_t now = app->now();
+	json_t *copy = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((copy = json_deep_copy(data)) == NULL)
+		return EID_ERR_NOMEM;
+	out->created = now;
+	out->expires = now + (time_t)app->cfg->session_max_lifetime;
+	if (json_object_set_new(copy, "created", json_integer((json_int_t)out->created)) != 0 ||
+	    json_object_set_new(copy, "expires", json_integer((json_int_t)out->expires)) != 0 ||
+	    (text = json_dumps(copy, JSON_COMPACT)) == NULL) {
+		r = EID_ERR_NOMEM;
+		goto out;
+	}
+	cx_random_token(out->id, sizeof(out->id), SRV_SESSION_ID_BYTES);
+	srv_redis_key(app->redis, "sess", out->id, strlen(out->id), key);
+	if ((r = srv_redis_set(app->redis, key, text, strlen(text),
+	    ttl_for(app, now, out->expires), 1)) != 0)
+		goto out;
+	/* the index member is the hashed key, never the id itself */
+	if ((r = srv_redis_zadd(app->redis, SESSION_INDEX, (long long)out->expires, key)) != 0)
+		goto out;
+	out->data = copy;
+	copy = NULL;
+out:
+	free(text);
+	json_decref(copy);
+	if (r != 0)
+		cx_wipe(out->id, sizeof(out->id));
+	return r;
+}
+
+int
+srv_session_load(struct srv_app *app, const char *id, struct srv_session *out)
+{
+	char key[SRV_REDIS_KEY_MAX];
+	uint8_t *val = NULL;
+	size_t len = 0;
+	json_t *data = NULL;
+	time_t now = app->now();
+	unsigned ttl;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(id) != SRV_SESSION_ID_LEN - 1)
+		return EID_ERR_NOT_FOUND;
+	srv_redis_key(app->redis, "sess", id, strlen(id), key);
+	if ((r = srv_redis_get(app->redis, key, &val, &len)) != 0)
+		return r;
+	data = json_loadb((const char *)val, len, JSON_REJECT_DUPLICATES, NULL);
+	free(val);
+	if (data == NULL || !json_is_object(data)) {
+		json_decref(data);
+		return EID_ERR_NOT_FOUND;
+	}
+	out->created = (time_t)json_integer_value(json_object_get(data, "created"));
+	out->expires = (time_t)json_integer_value(json_object_get(data, "expires"));
+	if ((ttl = ttl_for(app, now, out->expires)) == 0) {
+		json_decref(data);
+		if (srv_redis_del(app->redis, key) != 0)
+			return EID_ERR_REDIS;
+		return EID_ERR_NOT_FOUND;
+	}
+	/* idle timeout slides; the absolute expiry never moves */
+	if ((r = srv_redis_expire(app->redis, key, ttl)) != 0) {
+		json_decref(data);
+		return r;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", id);
+	out->data = data;
+	return 0;
+}
+
+int
+srv_session_destroy(struct srv_app *app, const char *id)
+{
+	char key[SRV_REDIS_KEY_MAX];
+	int r;
+
+	srv_redis_key(app->redis, "sess", id, strlen(id), key);
+	if ((r = srv_redis_del(app->redis, key)) != 0)
+		return r;
+	return srv_redis_zrem(app->redis, SESSION_INDEX, key);
+}
+
+void
+srv_session_clear(struct srv_session *s)
+{
+	json_decref(s->data);
+	cx_wipe(s->id, sizeof(s->id));
+	memset(s, 0, sizeof(*s));
+}
+
+int
+srv_session_cookie_id(const char *cookie, char out[SRV_SESSION_ID_LEN])
+{
+	const char *p = cookie;
+	size_t nlen = strlen(SRV_SESSION_COOKIE);
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, SRV_SESSION_COOKIE, nlen) == 0 && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			size_t vlen = strcspn(v, "; ");
+
+			if (vlen != SRV_SESSION_ID_LEN - 1)
+				return EID_ERR_NOT_FOUND;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p = strchr(p, ';');
+	}
+	return EID_ERR_NOT_FOUND;
+}
+
+int
+srv_session_count(struct srv_app *app, long long *n)
+{
+	return srv_redis_zcount_from(app->redis, SESSION_INDEX, (long long)app->now(), n);
+}

@@ -1,0 +1,42 @@
+/*
+ * srv_session.h - citizen SSO sessions in Redis.
+ *
+ * The cookie carries a 256-bit random id (base64url); Redis keys are a keyed hash of it
+ * (srv_redis_key), so a Redis dump holds no usable session id. The value is a JSON
+ * object (account, acr, amr, auth_time, created, clients). Two limits apply:
+ * idle (every use pushes the TTL forward, up to) and absolute (created + max lifetime,
+ * never extended). A sorted set "eid:sessions" (score = absolute expiry) lets /metrics
+ * count live sessions without scanning keys.
+ */
+#ifndef SRV_SESSION_H
+#define SRV_SESSION_H
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cx_util.h"
+#include "srv_app.h"
+
+#define SRV_SESSION_COOKIE "__Host-eid_session"
+#define SRV_SESSION_ID_BYTES 32
+#define SRV_SESSION_ID_LEN CX_B64URL_LEN(SRV_SESSION_ID_BYTES)
+
+struct srv_session {
+	char id[SRV_SESSION_ID_LEN];
+	json_t *data;               /* owned */
+	time_t created, expires;    /* absolute expiry */
+};
+
+/* Create a session holding `data` (borrowed; copied). */
+int srv_session_create(struct srv_app *app, const json_t *data, struct srv_session *out) EID_WARN_UNUSED;
+/* Load by id and extend its idle TTL. EID_ERR_NOT_FOUND if unknown or expired. */
+int srv_session_load(struct srv_app *app, const char *id, struct srv_session *out) EID_WARN_UNUSED;
+int srv_session_destroy(struct srv_app *app, const char *id) EID_WARN_UNUSED;
+void srv_session_clear(struct srv_session *s);
+/* The session id from a Cookie header, copied into out; 0 or EID_ERR_NOT_FOUND. */
+int srv_session_cookie_id(const char *cookie_header, char out[SRV_SESSION_ID_LEN]) EID_WARN_UNUSED;
+/* Live sessions (for /metrics). */
+int srv_session_count(struct srv_app *app, long long *n) EID_WARN_UNUSED;
+
+#endif /* SRV_SESSION_H */

@@ -1,0 +1,1277 @@
+/*
+ * srv_store_sqlite.c - the SQLite implementation of the store (see srv_store.h).
+ *
+ * Connections: one per thread, opened lazily on the thread's first call and closed
+ * by a pthread_key destructor when the thread exits; srv_store_close() closes the
+ * rest (it must be called once no other thread uses the store any more). Every
+ * connection runs with foreign keys on, a 5 s busy timeout, synchronous=FULL and
+ * secure_delete (old password hashes and TOTP secrets are overwritten in the file).
+ * The database is in WAL mode (set once at open; it is stored in the file).
+ *
+ * SQL: every statement is a constant string; values are only ever bound as parameters.
+ * The one exception is `PRAGMA user_version = N`, which takes no parameters: N is an
+ * integer from the migration table below, never outside data.
+ *
+ * Errors: SQLITE_BUSY/LOCKED -> EID_ERR_DB_BUSY, a duplicate key -> EID_ERR_EXISTS,
+ * a CHECK/NOT NULL constraint -> EID_ERR_INVALID_ARGUMENT, anything else ->
+ * EID_ERR_DB. Nothing is logged from here: records carry personal data and secrets.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cx_util.h"
+#include "srv_store.h"
+
+/*
+ * Schema migrations, applied in order at open, each in its own transaction; after
+ * migration N the database's user_version is N.
+ *
+ * NEVER EDIT A RELEASED MIGRATION; ADD A NEW ONE at the end of the array. Databases in
+ * the field have run the old text, so a change here would not reach them. Store code
+ * is written against the latest schema only.
+ */
+static const char *const migrations[] = {
+	/* 1: clients, citizens, signing keys, the append-only audit log, settings. */
+	"CREATE TABLE clients ("
+	"  client_id TEXT NOT NULL PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  secret_hash BLOB,"
+	"  metadata TEXT NOT NULL,"                 /* JSON object, compact, sorted keys */
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE citizens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account_id TEXT NOT NULL UNIQUE,"
+	"  citizen_id TEXT NOT NULL UNIQUE CHECK(length(citizen_id) = 12),"
+	"  name TEXT NOT NULL,"
+	"  birth_date TEXT,"
+	"  sex TEXT,"
+	"  password_hash TEXT,"
+	"  totp_secret_enc BLOB,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE signing_keys ("
+	"  kid TEXT NOT NULL PRIMARY KEY,"
+	"  alg TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK(state IN ('active', 'published', 'retired')),"
+	"  file TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE audit_log ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  outcome TEXT NOT NULL,"
+	"  details TEXT);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TABLE settings ("
+	"  key TEXT NOT NULL PRIMARY KEY,"
+	"  value TEXT NOT NULL);",
+
+	/* 2: assurance levels; credentials (passkeys, TOTP, card); consents. */
+	"ALTER TABLE citizens ADD COLUMN level INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE credentials ("
+	"  id INTEGER PRIMARY KEY,"
+	"  citizen INTEGER NOT NULL REFERENCES citizens(id) ON DELETE CASCADE,"
+	"  type TEXT NOT NULL CHECK(type IN ('passkey', 'totp', 'card')),"
+	"  credential_id BLOB,"
+	"  public_key BLOB,"
+	"  sign_count INTEGER NOT NULL DEFAULT 0,"
+	"  metadata TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_used_at INTEGER);"
+	"CREATE UNIQUE INDEX credentials_type_id ON credentials(type, credential_id);"
+	"CREATE INDEX credentials_citizen ON credentials(citizen);"
+	"CREATE TABLE consents ("
+	"  citizen INTEGER NOT NULL REFERENCES citizens(id) ON DELETE CASCADE,"
+	"  client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,"
+	"  scope TEXT NOT NULL,"
+	"  granted_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(citizen, client_id));"
+	"CREATE INDEX consents_client ON consents(client_id);"
+	"CREATE INDEX audit_log_subject_at ON audit_log(subject, at);",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Set on every connection (constant text, no values). */
+static const char conn_pragmas[] =
+	"PRAGMA foreign_keys = ON;"
+	"PRAGMA busy_timeout = 5000;"
+	"PRAGMA synchronous = FULL;"
+	"PRAGMA secure_delete = ON;";
+
+struct sq_impl;
+
+/* One thread's connection; all of them are on the impl's list so close can end them. */
+struct sq_conn {
+	sqlite3 *db;
+	struct sq_impl *im;
+	struct sq_conn *prev, *next;
+};
+
+struct sq_impl {
+	char *path;
+	pthread_key_t key;          /* -> this thread's struct sq_conn */
+	pthread_mutex_t mu;         /* guards conns */
+	struct sq_conn *conns;
+	int key_ok, mu_ok;
+};
+
+static const struct srv_store_ops sqlite_ops;
+
+int
+srv_store_sqlite_latest_version(void)
+{
+	return N_MIGRATIONS;
+}
+
+static void EID_PRINTF(3, 4)
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* An SQLite result code (extended codes on) as an EID_ERR_* code; SQLITE_OK is 0. */
+static int
+map_rc(int rc)
+{
+	switch (rc) {
+	case SQLITE_OK:
+		return 0;
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_UNIQUE:
+		return EID_ERR_EXISTS;
+	case SQLITE_CONSTRAINT_CHECK:
+	case SQLITE_CONSTRAINT_NOTNULL:
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return EID_ERR_INVALID_ARGUMENT;
+	default:
+		break;
+	}
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EID_ERR_DB_BUSY;
+	case SQLITE_NOMEM:
+		return EID_ERR_NOMEM;
+	case SQLITE_TOOBIG:
+		return EID_ERR_TOO_LARGE;
+	default:
+		return EID_ERR_DB;
+	}
+}
+
+/* ---- connections ---- */
+
+static int
+conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc, r;
+
+	*out = NULL;
+	/* No SQLITE_OPEN_CREATE: open() made the file with mode 0600 already. */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(db, 1);
+		rc = sqlite3_exec(db, conn_pragmas, NULL, NULL, NULL);
+	}
+	if ((r = map_rc(rc)) != 0) {
+		seterr(err, errlen, "%s: cannot open the database: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	*out = db;
+	db = NULL;
+out:
+	sqlite3_close_v2(db);
+	return r;
+}
+
+/* pthread_key destructor: the thread is exiting. */
+static void
+conn_destroy(void *p)
+{
+	struct sq_conn *c = p;
+	struct sq_impl *im = c->im;
+
+	pthread_mutex_lock(&im->mu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		im->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&im->mu);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+/* This thread's connection, opened on first use. err may be NULL. */
+static int
+conn_get(struct sq_impl *im, sqlite3 **db, char *err, size_t errlen)
+{
+	struct sq_conn *c = NULL;
+	int r;
+
+	*db = NULL;
+	if ((c = pthread_getspecific(im->key)) != NULL) {
+		*db = c->db;
+		return 0;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return EID_ERR_NOMEM;
+	}
+	if ((r = conn_open(im->path, &c->db, err, errlen)) != 0)
+		goto out;
+	if (pthread_setspecific(im->key, c) != 0) {
+		seterr(err, errlen, "out of memory");
+		r = EID_ERR_NOMEM;
+		goto out;
+	}
+	c->im = im;
+	pthread_mutex_lock(&im->mu);
+	c->next = im->conns;
+	if (im->conns != NULL)
+		im->conns->prev = c;
+	im->conns = c;
+	pthread_mutex_unlock(&im->mu);
+	*db = c->db;
+	c = NULL;
+out:
+	if (c != NULL) {
+		sqlite3_close_v2(c->db);
+		free(c);
+	}
+	return r;
+}
+
+static void
+sq_close(struct srv_store *s)
+{
+	struct sq_impl *im;
+	struct sq_conn *c;
+
+	if (s == NULL)
+		return;
+	if ((im = s->impl) != NULL) {
+		if (im->key_ok)
+			pthread_key_delete(im->key);    /* no destructor runs after this */
+		while ((c = im->conns) != NULL) {
+			im->conns = c->next;
+			sqlite3_close_v2(c->db);
+			free(c);
+		}
+		if (im->mu_ok)
+			pthread_mutex_destroy(&im->mu);
+		free(im->path);
+		free(im);
+	}
+	free(s);
+}
+
+/* ---- statements ---- */
+
+/* Prepare a constant statement on this thread's connection. */
+static int
+prepare(struct srv_store *s, const char *sql, sqlite3_stmt **st)
+{
+	sqlite3 *db = NULL;
+	int r;
+
+	*st = NULL;
+	if ((r = conn_get(s->impl, &db, NULL, 0)) != 0)
+		return r;
+	return map_rc(sqlite3_prepare_v2(db, sql, -1, st, NULL));
+}
+
+/* Run a statement that returns no rows. */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc == SQLITE_ROW)
+		return EID_ERR_INTERNAL;
+	return map_rc(rc);
+}
+
+/* Run a statement that changes rows; EID_ERR_NOT_FOUND if it changed none. */
+static int
+step_changed(sqlite3_stmt *st)
+{
+	int r;
+
+	if ((r = step_done(st)) != 0)
+		return r;
+	return sqlite3_changes(sqlite3_db_handle(st)) > 0 ? 0 : EID_ERR_NOT_FOUND;
+}
+
+/* Step to the single row of a lookup: 0 on a row, EID_ERR_NOT_FOUND when there is none. */
+static int
+step_row(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return EID_ERR_NOT_FOUND;
+	return map_rc(rc);
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	/* NULL binds SQL NULL; the caller's string outlives the statement's use. */
+	return map_rc(sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC));
+}
+
+static int
+bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
+{
+	if (v == NULL)
+		return map_rc(sqlite3_bind_null(st, i));
+	if (n > INT_MAX)
+		return EID_ERR_TOO_LARGE;
+	return map_rc(sqlite3_bind_blob(st, i, v, (int)n, SQLITE_STATIC));
+}
+
+static int
+bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	return map_rc(sqlite3_bind_int64(st, i, v));
+}
+
+/* A copy of a text column; NULL stays NULL. */
+static int
+col_text(sqlite3_stmt *st, int i, char **out)
+{
+	const unsigned char *t;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return 0;
+	if ((t = sqlite3_column_text(st, i)) == NULL ||
+	    (*out = strdup((const char *)t)) == NULL)
+		return EID_ERR_NOMEM;
+	return 0;
+}
+
+/* A copy of a blob column; NULL (or empty) gives NULL, 0. */
+static int
+col_blob(sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
+{
+	const void *b;
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return 0;
+	b = sqlite3_column_blob(st, i);         /* blob first, then its size */
+	if ((n = sqlite3_column_bytes(st, i)) <= 0)
+		return 0;
+	if (b == NULL || (*out = malloc((size_t)n)) == NULL)
+		return EID_ERR_NOMEM;
+	memcpy(*out, b, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* Room for one more element in an array of n used / *cap allocated; NULL on failure. */
+static void *
+grow(void *v, size_t *cap, size_t n, size_t elsz)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap == 0 ? 16 : *cap * 2;
+	if (ncap < *cap || ncap > SIZE_MAX / elsz)
+		return NULL;
+	if ((p = realloc(v, ncap * elsz)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return p;
+}
+
+static int64_t
+now_or(int64_t t)
+{
+	return t != 0 ? t : (int64_t)time(NULL);
+}
+
+/* ---- generic ---- */
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*v = 0;
+	if ((r = map_rc(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL))) != 0)
+		goto out;
+	if ((r = step_row(st)) != 0) {
+		if (r == EID_ERR_NOT_FOUND)
+			r = EID_ERR_DB;
+		goto out;
+	}
+	*v = sqlite3_column_int(st, 0);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_ping(struct srv_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(s, "SELECT 1", &st)) == 0)
+		r = step_row(st);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_schema_version(struct srv_store *s, int *version)
+{
+	sqlite3 *db = NULL;
+	int r;
+
+	*version = 0;
+	if ((r = conn_get(s->impl, &db, NULL, 0)) != 0)
+		return r;
+	return user_version(db, version);
+}
+
+/* ---- settings ---- */
+
+static int
+sq_setting_get(struct srv_store *s, const char *key, char **value)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*value = NULL;
+	if (key == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, "SELECT value FROM settings WHERE key = ?1", &st)) != 0 ||
+	    (r = bind_text(st, 1, key)) != 0 ||
+	    (r = step_row(st)) != 0 ||
+	    (r = col_text(st, 0, value)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_setting_bump(struct srv_store *s, const char *key, int64_t *new_value)
+{
+	/* One statement, so one write transaction: concurrent bumps never lose a count. */
+	static const char sql[] =
+	    "INSERT INTO settings(key, value) VALUES(?1, '1')"
+	    " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+	    " RETURNING CAST(value AS INTEGER)";
+	sqlite3_stmt *st = NULL;
+	int64_t v = 0;
+	int r;
+
+	if (new_value != NULL)
+		*new_value = 0;
+	if (key == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, key)) != 0)
+		goto out;
+	if ((r = step_row(st)) != 0) {
+		if (r == EID_ERR_NOT_FOUND)
+			r = EID_ERR_DB;
+		goto out;
+	}
+	v = sqlite3_column_int64(st, 0);
+	if ((r = step_done(st)) != 0)
+		goto out;
+	if (new_value != NULL)
+		*new_value = v;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- clients ---- */
+
+#define CLIENT_COLS "client_id, name, secret_hash, metadata, disabled, created_at"
+
+/* Compact, sorted JSON text of a client's metadata (NULL is stored as {}). */
+static int
+metadata_dump(const json_t *md, char **out)
+{
+	*out = NULL;
+	if (md != NULL && !json_is_object(md))
+		return EID_ERR_INVALID_ARGUMENT;
+	if (md == NULL)
+		*out = strdup("{}");
+	else
+		*out = json_dumps(md, JSON_COMPACT | JSON_SORT_KEYS);
+	return *out != NULL ? 0 : EID_ERR_NOMEM;
+}
+
+static int
+col_metadata(sqlite3_stmt *st, int i, json_t **out)
+{
+	const unsigned char *t;
+	json_error_t jerr;
+	json_t *j = NULL;
+
+	*out = NULL;
+	if ((t = sqlite3_column_text(st, i)) == NULL)
+		return EID_ERR_FORMAT;
+	if ((j = json_loads((const char *)t, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return EID_ERR_FORMAT;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return EID_ERR_FORMAT;
+	}
+	*out = j;
+	return 0;
+}
+
+static int
+client_from_row(sqlite3_stmt *st, struct srv_client **out)
+{
+	struct srv_client *c = NULL;
+	const void *h;
+	int r;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return EID_ERR_NOMEM;
+	if ((r = col_text(st, 0, &c->client_id)) != 0 ||
+	    (r = col_text(st, 1, &c->name)) != 0 ||
+	    (r = col_metadata(st, 3, &c->metadata)) != 0)
+		goto out;
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		h = sqlite3_column_blob(st, 2);
+		if (h == NULL || sqlite3_column_bytes(st, 2) != (int)sizeof(c->secret_hash)) {
+			r = EID_ERR_FORMAT;
+			goto out;
+		}
+		memcpy(c->secret_hash, h, sizeof(c->secret_hash));
+		c->has_secret = 1;
+	}
+	c->disabled = sqlite3_column_int(st, 4) != 0;
+	c->created_at = sqlite3_column_int64(st, 5);
+	*out = c;
+	c = NULL;
+out:
+	srv_client_free(&c);
+	return r;
+}
+
+/* Bind the fields client_add and client_update share: ?1 id .. ?5 disabled. */
+static int
+client_bind(sqlite3_stmt *st, const struct srv_client *c, const char *md)
+{
+	int r;
+
+	if ((r = bind_text(st, 1, c->client_id)) != 0 ||
+	    (r = bind_text(st, 2, c->name)) != 0 ||
+	    (r = bind_blob(st, 3, c->has_secret ? c->secret_hash : NULL,
+	        sizeof(c->secret_hash))) != 0 ||
+	    (r = bind_text(st, 4, md)) != 0 ||
+	    (r = bind_int(st, 5, c->disabled != 0)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+sq_client_add(struct srv_store *s, const struct srv_client *c)
+{
+	static const char sql[] =
+	    "INSERT INTO clients(client_id, name, secret_hash, metadata, disabled,"
+	    " created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *st = NULL;
+	char *md = NULL;
+	int r;
+
+	if (c == NULL || c->client_id == NULL || c->name == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = metadata_dump(c->metadata, &md)) != 0 ||
+	    (r = prepare(s, sql, &st)) != 0 ||
+	    (r = client_bind(st, c, md)) != 0 ||
+	    (r = bind_int(st, 6, now_or(c->created_at))) != 0 ||
+	    (r = bind_int(st, 7, (int64_t)time(NULL))) != 0 ||
+	    (r = step_done(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	free(md);
+	return r;
+}
+
+static int
+sq_client_update(struct srv_store *s, const struct srv_client *c)
+{
+	static const char sql[] =
+	    "UPDATE clients SET name = ?2, secret_hash = ?3, metadata = ?4, disabled = ?5,"
+	    " updated_at = ?6 WHERE client_id = ?1";
+	sqlite3_stmt *st = NULL;
+	char *md = NULL;
+	int r;
+
+	if (c == NULL || c->client_id == NULL || c->name == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = metadata_dump(c->metadata, &md)) != 0 ||
+	    (r = prepare(s, sql, &st)) != 0 ||
+	    (r = client_bind(st, c, md)) != 0 ||
+	    (r = bind_int(st, 6, (int64_t)time(NULL))) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	free(md);
+	return r;
+}
+
+static int
+sq_client_get(struct srv_store *s, const char *client_id, struct srv_client **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	if (client_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1", &st)) != 0 ||
+	    (r = bind_text(st, 1, client_id)) != 0 ||
+	    (r = step_row(st)) != 0 ||
+	    (r = client_from_row(st, out)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_client_list(struct srv_store *s, struct srv_client ***out, size_t *n)
+{
+	struct srv_client **v = NULL, **p;
+	sqlite3_stmt *st = NULL;
+	size_t cnt = 0, cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = prepare(s, "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id", &st)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
+			r = EID_ERR_NOMEM;
+			goto out;
+		}
+		v = p;
+		if ((r = client_from_row(st, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	srv_client_list_free(v, cnt);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_client_remove(struct srv_store *s, const char *client_id)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (client_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, "DELETE FROM clients WHERE client_id = ?1", &st)) != 0 ||
+	    (r = bind_text(st, 1, client_id)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- citizens ---- */
+
+#define CITIZEN_COLS "id, account_id, citizen_id, name, birth_date, sex, password_hash," \
+	" totp_secret_enc, disabled, level, created_at"
+
+static int
+citizen_from_row(sqlite3_stmt *st, struct srv_citizen **out)
+{
+	struct srv_citizen *c = NULL;
+	int r;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return EID_ERR_NOMEM;
+	c->id = sqlite3_column_int64(st, 0);
+	if ((r = col_text(st, 1, &c->account_id)) != 0 ||
+	    (r = col_text(st, 2, &c->citizen_id)) != 0 ||
+	    (r = col_text(st, 3, &c->name)) != 0 ||
+	    (r = col_text(st, 4, &c->birth_date)) != 0 ||
+	    (r = col_text(st, 5, &c->sex)) != 0 ||
+	    (r = col_text(st, 6, &c->password_hash)) != 0 ||
+	    (r = col_blob(st, 7, &c->totp_secret_enc, &c->totp_secret_enc_len)) != 0)
+		goto out;
+	c->disabled = sqlite3_column_int(st, 8) != 0;
+	c->level = sqlite3_column_int(st, 9);
+	c->created_at = sqlite3_column_int64(st, 10);
+	*out = c;
+	c = NULL;
+out:
+	srv_citizen_free(&c);
+	return r;
+}
+
+static int
+sq_citizen_add(struct srv_store *s, const struct srv_citizen *c, int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO citizens(account_id, citizen_id, name, birth_date, sex, password_hash,"
+	    " totp_secret_enc, disabled, level, created_at)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (id != NULL)
+		*id = 0;
+	if (c == NULL || c->account_id == NULL || c->citizen_id == NULL || c->name == NULL ||
+	    c->level < 0 || c->level > 2)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, c->account_id)) != 0 ||
+	    (r = bind_text(st, 2, c->citizen_id)) != 0 ||
+	    (r = bind_text(st, 3, c->name)) != 0 ||
+	    (r = bind_text(st, 4, c->birth_date)) != 0 ||
+	    (r = bind_text(st, 5, c->sex)) != 0 ||
+	    (r = bind_text(st, 6, c->password_hash)) != 0 ||
+	    (r = bind_blob(st, 7, c->totp_secret_enc, c->totp_secret_enc_len)) != 0 ||
+	    (r = bind_int(st, 8, c->disabled != 0)) != 0 ||
+	    (r = bind_int(st, 9, c->level == 0 ? 1 : c->level)) != 0 ||
+	    (r = bind_int(st, 10, now_or(c->created_at))) != 0 ||
+	    (r = step_done(st)) != 0)
+		goto out;
+	/* The connection is this thread's own, so the last rowid is ours. */
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_citizen_get(struct srv_store *s, const char *key, struct srv_citizen **out)
+{
+	/* A citizen-id match wins should an account id ever equal another's ID number. */
+	static const char sql[] =
+	    "SELECT " CITIZEN_COLS " FROM citizens WHERE citizen_id = ?1 OR account_id = ?1"
+	    " ORDER BY citizen_id = ?1 DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	if (key == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, key)) != 0 ||
+	    (r = step_row(st)) != 0 ||
+	    (r = citizen_from_row(st, out)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_citizen_list(struct srv_store *s, struct srv_citizen ***out, size_t *n)
+{
+	struct srv_citizen **v = NULL, **p;
+	sqlite3_stmt *st = NULL;
+	size_t cnt = 0, cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = prepare(s, "SELECT " CITIZEN_COLS " FROM citizens ORDER BY id", &st)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
+			r = EID_ERR_NOMEM;
+			goto out;
+		}
+		v = p;
+		if ((r = citizen_from_row(st, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	srv_citizen_list_free(v, cnt);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_citizen_set_disabled(struct srv_store *s, const char *citizen_id, int disabled)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (citizen_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, "UPDATE citizens SET disabled = ?2 WHERE citizen_id = ?1", &st)) != 0 ||
+	    (r = bind_text(st, 1, citizen_id)) != 0 ||
+	    (r = bind_int(st, 2, disabled != 0)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_citizen_set_password(struct srv_store *s, int64_t id, const char *password_hash)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(s, "UPDATE citizens SET password_hash = ?2 WHERE id = ?1", &st)) != 0 ||
+	    (r = bind_int(st, 1, id)) != 0 ||
+	    (r = bind_text(st, 2, password_hash)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- signing keys ---- */
+
+static int
+key_from_row(sqlite3_stmt *st, struct srv_signing_key_row **out)
+{
+	struct srv_signing_key_row *k = NULL;
+	int r;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return EID_ERR_NOMEM;
+	if ((r = col_text(st, 0, &k->kid)) != 0 ||
+	    (r = col_text(st, 1, &k->alg)) != 0 ||
+	    (r = col_text(st, 2, &k->state)) != 0 ||
+	    (r = col_text(st, 3, &k->file)) != 0)
+		goto out;
+	k->created_at = sqlite3_column_int64(st, 4);
+	*out = k;
+	k = NULL;
+out:
+	srv_signing_key_row_free(&k);
+	return r;
+}
+
+static int
+sq_key_add(struct srv_store *s, const struct srv_signing_key_row *k)
+{
+	static const char sql[] =
+	    "INSERT INTO signing_keys(kid, alg, state, file, created_at)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5)";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (k == NULL || k->kid == NULL || k->alg == NULL || k->state == NULL || k->file == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, k->kid)) != 0 ||
+	    (r = bind_text(st, 2, k->alg)) != 0 ||
+	    (r = bind_text(st, 3, k->state)) != 0 ||
+	    (r = bind_text(st, 4, k->file)) != 0 ||
+	    (r = bind_int(st, 5, now_or(k->created_at))) != 0 ||
+	    (r = step_done(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_key_list(struct srv_store *s, struct srv_signing_key_row ***out, size_t *n)
+{
+	static const char sql[] =
+	    "SELECT kid, alg, state, file, created_at FROM signing_keys ORDER BY created_at, kid";
+	struct srv_signing_key_row **v = NULL, **p;
+	sqlite3_stmt *st = NULL;
+	size_t cnt = 0, cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = prepare(s, sql, &st)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
+			r = EID_ERR_NOMEM;
+			goto out;
+		}
+		v = p;
+		if ((r = key_from_row(st, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	srv_signing_key_list_free(v, cnt);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_key_set_state(struct srv_store *s, const char *kid, const char *state)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (kid == NULL || state == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, "UPDATE signing_keys SET state = ?2 WHERE kid = ?1", &st)) != 0 ||
+	    (r = bind_text(st, 1, kid)) != 0 ||
+	    (r = bind_text(st, 2, state)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- audit ---- */
+
+static int
+audit_from_row(sqlite3_stmt *st, struct srv_audit_event **out)
+{
+	struct srv_audit_event *e = NULL;
+	int r;
+
+	*out = NULL;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return EID_ERR_NOMEM;
+	e->id = sqlite3_column_int64(st, 0);
+	e->at = sqlite3_column_int64(st, 1);
+	if ((r = col_text(st, 2, &e->actor)) != 0 ||
+	    (r = col_text(st, 3, &e->action)) != 0 ||
+	    (r = col_text(st, 4, &e->subject)) != 0 ||
+	    (r = col_text(st, 5, &e->outcome)) != 0 ||
+	    (r = col_text(st, 6, &e->details)) != 0)
+		goto out;
+	*out = e;
+	e = NULL;
+out:
+	srv_audit_event_free(&e);
+	return r;
+}
+
+static int
+sq_audit_append(struct srv_store *s, const struct srv_audit_event *e)
+{
+	static const char sql[] =
+	    "INSERT INTO audit_log(at, actor, action, subject, outcome, details)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (e == NULL || e->actor == NULL || e->action == NULL || e->outcome == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_int(st, 1, now_or(e->at))) != 0 ||
+	    (r = bind_text(st, 2, e->actor)) != 0 ||
+	    (r = bind_text(st, 3, e->action)) != 0 ||
+	    (r = bind_text(st, 4, e->subject)) != 0 ||
+	    (r = bind_text(st, 5, e->outcome)) != 0 ||
+	    (r = bind_text(st, 6, e->details)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r != EID_ERR_NOT_FOUND ? r : EID_ERR_DB;
+}
+
+static int
+sq_audit_list(struct srv_store *s, int64_t after_id, size_t max,
+    struct srv_audit_event ***out, size_t *n)
+{
+	static const char sql[] =
+	    "SELECT id, at, actor, action, subject, outcome, details FROM audit_log"
+	    " WHERE id > ?1 ORDER BY id LIMIT ?2";
+	struct srv_audit_event **v = NULL, **p;
+	sqlite3_stmt *st = NULL;
+	size_t cnt = 0, cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_int(st, 1, after_id)) != 0 ||
+	    (r = bind_int(st, 2, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
+			r = EID_ERR_NOMEM;
+			goto out;
+		}
+		v = p;
+		if ((r = audit_from_row(st, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	srv_audit_list_free(v, cnt);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- open and migrate ---- */
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+	return map_rc(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+static int
+newer_error(const char *path, int v, char *err, size_t errlen)
+{
+	seterr(err, errlen, "%s: database schema version %d is newer than this program "
+	    "supports (%d); upgrade eid-server", path, v, N_MIGRATIONS);
+	return EID_ERR_MIGRATION;
+}
+
+/*
+ * Apply the next migration towards target, in one IMMEDIATE transaction (the version
+ * is read again under the write lock, so two processes opening a fresh database at
+ * once do not both migrate it). *done = 1 when the database is at target already.
+ */
+static int
+migrate_step(sqlite3 *db, const char *path, int target, int *done, char *err, size_t errlen)
+{
+	char sql[64];
+	int r, cur = 0;
+
+	*done = 0;
+	if ((r = exec(db, "BEGIN IMMEDIATE")) != 0) {
+		seterr(err, errlen, "%s: cannot lock the database: %s", path, sqlite3_errmsg(db));
+		return r;
+	}
+	if ((r = user_version(db, &cur)) != 0) {
+		seterr(err, errlen, "%s: cannot read the schema version: %s", path,
+		    sqlite3_errmsg(db));
+		goto out;
+	}
+	if (cur > N_MIGRATIONS) {
+		r = newer_error(path, cur, err, errlen);
+		goto out;
+	}
+	if (cur >= target) {
+		*done = 1;
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", cur + 1);
+	if (exec(db, migrations[cur]) != 0 || exec(db, sql) != 0) {
+		seterr(err, errlen, "%s: schema migration %d failed: %s", path, cur + 1,
+		    sqlite3_errmsg(db));
+		r = EID_ERR_MIGRATION;
+		goto out;
+	}
+	if ((r = exec(db, "COMMIT")) != 0) {
+		seterr(err, errlen, "%s: cannot commit schema migration %d: %s", path, cur + 1,
+		    sqlite3_errmsg(db));
+		goto out;
+	}
+out:
+	if (!sqlite3_get_autocommit(db))
+		(void)exec(db, "ROLLBACK");     /* nothing was written, or undo it all */
+	return r;
+}
+
+static int
+migrate(sqlite3 *db, const char *path, int target, char *err, size_t errlen)
+{
+	int r, v = 0, done = 0;
+
+	/* Refuse a newer database before changing anything in it (even journal_mode). */
+	if ((r = user_version(db, &v)) != 0) {
+		seterr(err, errlen, "%s: cannot read the schema version: %s", path,
+		    sqlite3_errmsg(db));
+		return r;
+	}
+	if (v > N_MIGRATIONS)
+		return newer_error(path, v, err, errlen);
+	if ((r = exec(db, "PRAGMA journal_mode = WAL")) != 0) {
+		seterr(err, errlen, "%s: cannot set WAL mode: %s", path, sqlite3_errmsg(db));
+		return r;
+	}
+	while (!done)
+		if ((r = migrate_step(db, path, target, &done, err, errlen)) != 0)
+			return r;
+	return 0;
+}
+
+/* Create the file with mode 0600 if it is missing, so no other user can ever read it. */
+static int
+create_file(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return EID_ERR_IO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+store_new(const char *path, struct srv_store **out)
+{
+	struct srv_store *s = NULL;
+	struct sq_impl *im = NULL;
+	int r = EID_ERR_NOMEM;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL || (im = calloc(1, sizeof(*im))) == NULL)
+		goto out;
+	s->ops = &sqlite_ops;
+	s->impl = im;
+	if ((im->path = strdup(path)) == NULL)
+		goto out;
+	if (pthread_mutex_init(&im->mu, NULL) != 0)
+		goto out;
+	im->mu_ok = 1;
+	if (pthread_key_create(&im->key, conn_destroy) != 0)
+		goto out;
+	im->key_ok = 1;
+	*out = s;
+	s = NULL;
+	r = 0;
+out:
+	sq_close(s);
+	return r;
+}
+
+int
+srv_store_sqlite_open(const char *path, int target_version, struct srv_store **out,
+    char *err, size_t errlen)
+{
+	struct srv_store *s = NULL;
+	sqlite3 *db = NULL;
+	int r;
+
+	seterr(err, errlen, "%s", "");
+	if (out == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	*out = NULL;
+	if (path == NULL || target_version < 0 || target_version > N_MIGRATIONS) {
+		seterr(err, errlen, "invalid store path or schema version");
+		return EID_ERR_INVALID_ARGUMENT;
+	}
+	if (target_version == 0)
+		target_version = N_MIGRATIONS;
+	if ((r = create_file(path, err, errlen)) != 0)
+		return r;
+	if ((r = store_new(path, &s)) != 0) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((r = conn_get(s->impl, &db, err, errlen)) != 0 ||
+	    (r = migrate(db, path, target_version, err, errlen)) != 0)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	sq_close(s);
+	return r;
+}
+
+static const struct srv_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.ping = sq_ping,
+	.schema_version = sq_schema_version,
+	.close = sq_close,
+	.setting_get = sq_setting_get,
+	.setting_bump = sq_setting_bump,
+	.client_add = sq_client_add,
+	.client_update = sq_client_update,
+	.client_get = sq_client_get,
+	.client_list = sq_client_list,
+	.client_remove = sq_client_remove,
+	.citizen_add = sq_citizen_add,
+	.citizen_get = sq_citizen_get,
+	.citizen_list = sq_citizen_list,
+	.citizen_set_disabled = sq_citizen_set_disabled,
+	.citizen_set_password = sq_citizen_set_password,
+	.key_add = sq_key_add,
+	.key_list = sq_key_list,
+	.key_set_state = sq_key_set_state,
+	.audit_append = sq_audit_append,
+	.audit_list = sq_audit_list,
+};
