@@ -145,6 +145,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "eidd: out of memory\n");
 		goto out;
 	}
+	app.secret = secret;
 	srv_secret_derive(secret, SRV_SUBKEY_REDIS_KEYS, subkey);
 	srv_redis_set_key_hash_key(app.redis, subkey);
 	cx_wipe(subkey, sizeof(subkey));

@@ -13,6 +13,7 @@
 #include "srv_keys.h"
 #include "srv_metrics.h"
 #include "srv_redis.h"
+#include "srv_secret.h"
 #include "srv_req.h"
 #include "srv_store.h"
 
@@ -21,6 +22,7 @@ struct srv_app {
 	struct srv_store *store;
 	struct srv_redis *redis;
 	struct srv_keys *keys;
+	const struct srv_secret *secret;   /* derived keys: client secrets, TOTP, Redis key hashing */
 	struct srv_metrics *metrics;
 	time_t started_at;
 	time_t (*now)(void);        /* injected clock */

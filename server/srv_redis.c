@@ -406,13 +406,30 @@ srv_redis_expire(struct srv_redis *r, const char *key, unsigned ttl_seconds)
 }
 
 int
-srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member)
+srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member,
+    unsigned ttl_seconds)
 {
-	char s[24];
-	const char *argv[4] = { "ZADD", key, s, member };
+	/* atomic: the index never exists without a TTL; each add pushes it to ttl_seconds */
+	static const char script[] =
+	    "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) "
+	    "if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then "
+	    "redis.call('EXPIRE', KEYS[1], ARGV[3]) end return 1";
+	char s_score[24], ttl[16];
+	const char *argv[7] = { "EVAL", script, "1", key, s_score, member, ttl };
+	size_t argvlen[7];
+	redisReply *rep;
+	int e, i;
 
-	snprintf(s, sizeof(s), "%lld", score);
-	return simple(r, 4, argv, 1, NULL);
+	if (ttl_seconds == 0)
+		return EID_ERR_INVALID_ARGUMENT;
+	snprintf(s_score, sizeof(s_score), "%lld", score);
+	snprintf(ttl, sizeof(ttl), "%u", ttl_seconds);
+	for (i = 0; i < 7; i++)
+		argvlen[i] = strlen(argv[i]);
+	if ((e = run(r, 7, argv, argvlen, 1, &rep)) != 0)
+		return e;
+	freeReplyObject(rep);
+	return 0;
 }
 
 int

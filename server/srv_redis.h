@@ -47,7 +47,9 @@ int srv_redis_incr(struct srv_redis *r, const char *key, unsigned ttl_seconds, l
 /* EXPIRE key ttl: EID_ERR_NOT_FOUND if absent. */
 int srv_redis_expire(struct srv_redis *r, const char *key, unsigned ttl_seconds) EID_WARN_UNUSED;
 /* Sorted-set index helpers (used to count live sessions): ZADD / ZREM / count alive. */
-int srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member) EID_WARN_UNUSED;
+/* ZADD, and the set's TTL raised to at least ttl_seconds (atomic). */
+int srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member,
+    unsigned ttl_seconds) EID_WARN_UNUSED;
 int srv_redis_zrem(struct srv_redis *r, const char *key, const char *member) EID_WARN_UNUSED;
 int srv_redis_zcount_from(struct srv_redis *r, const char *key, long long min_score, long long *out) EID_WARN_UNUSED;
 /* PING (for /readyz). */

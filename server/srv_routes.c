@@ -15,11 +15,15 @@ const struct srv_route srv_routes[] = {
 	{ SRV_GET, "/metrics", srv_handle_metrics, SRV_ROUTE_NO_STORE, "metrics" },
 	{ SRV_GET, "/jwks", srv_handle_jwks, 0, "jwks" },
 	{ SRV_GET, "/session", srv_handle_session, SRV_ROUTE_NO_STORE, "session" },
+	/* -- OAuth/OIDC token endpoints (srv_handle_token.c, srv_handle_discovery.c, ...) -- */
+	/* -- citizen sign-in pages (srv_handle_login.c) -- */
 };
 const size_t srv_routes_count = sizeof(srv_routes) / sizeof(srv_routes[0]);
 
 const char *const srv_route_names[] = {
 	"not_found", "home", "healthz", "readyz", "metrics", "jwks", "session",
+	/* -- OAuth/OIDC token endpoints -- */
+	/* -- citizen sign-in pages -- */
 };
 
 _Static_assert(sizeof(srv_route_names) / sizeof(srv_route_names[0]) ==

@@ -43,7 +43,8 @@ srv_session_create(struct srv_app *app, const json_t *data, struct srv_session *
 	    ttl_for(app, now, out->expires), 1)) != 0)
 		goto out;
 	/* the index member is the hashed key, never the id itself */
-	if ((r = srv_redis_zadd(app->redis, SESSION_INDEX, (long long)out->expires, key)) != 0)
+	if ((r = srv_redis_zadd(app->redis, SESSION_INDEX, (long long)out->expires, key,
+	    app->cfg->session_max_lifetime)) != 0)
 		goto out;
 	out->data = copy;
 	copy = NULL;
