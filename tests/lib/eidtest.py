@@ -116,7 +116,7 @@ class Redis:
 class Env:
     """A data dir, Redis, a config file and (after start()) a running eidd."""
 
-    def __init__(self, extra_config='', redis=True):
+    def __init__(self, extra_config='', redis=True, log_level='info'):
         self.dir = tempfile.mkdtemp(prefix='eidtest-')
         self.data = os.path.join(self.dir, 'data')
         self.port = free_port()
@@ -128,8 +128,8 @@ class Env:
         with open(self.config, 'w') as f:
             f.write('# written by tests/lib/eidtest.py\n'
                     'listen = 127.0.0.1:%d\nissuer = %s\nredis_url = unix:%s\n'
-                    'data_dir = %s\nlog_level = info\n%s' %
-                    (self.port, self.issuer, self.redis.sock, self.data, extra_config))
+                    'data_dir = %s\nlog_level = %s\n%s' %
+                    (self.port, self.issuer, self.redis.sock, self.data, log_level, extra_config))
         self.proc = None
         self.log = os.path.join(self.dir, 'eidd.log')
 
