@@ -49,6 +49,8 @@ srv_log_level_name(enum srv_log_level level)
 	return (unsigned)level < 4 ? log_level_names[level] : "info";
 }
 
+static void seterr(char *err, size_t errlen, const char *fmt, ...) EID_PRINTF(3, 4);
+
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -209,9 +211,13 @@ set_issuer(struct srv_config *cfg, const char *v, size_t n, const char **why)
 			*why = "must not contain a query, fragment, user name or spaces (OpenID Connect Discovery 1.0, section 2)";
 			return 1;
 		}
-	hostlen = strcspn(rest, "/");
-	if ((size_t)(rest - v) + hostlen > n)
-		hostlen = n - (size_t)(rest - v);
+	{
+		/* v is a slice of the file, not NUL-terminated: stay within n */
+		size_t restlen = n - (size_t)(rest - v);
+		const char *slash = memchr(rest, '/', restlen);
+
+		hostlen = slash != NULL ? (size_t)(slash - rest) : restlen;
+	}
 	if (hostlen == 0) {
 		*why = "has no host";
 		return 1;

@@ -341,6 +341,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_Re
 	*con_cls = NULL;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) EID_PRINTF(2, 0);
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
