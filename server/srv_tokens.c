@@ -1,0 +1,196 @@
+/* srv_tokens.c - RFC 9068 access tokens (see srv_tokens.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cx_util.h"
+#include "eid_limits.h"
+#include "srv_tokens.h"
+#include "tok_jws.h"
+#include "tok_jwt.h"
+#include "tok_keyset.h"
+
+#define DENYLIST_SECTION "atrev"
+
+int
+srv_tokens_access_claims(const char *issuer, const struct srv_access_token_params *p,
+    time_t now, const char *jti, json_t **out)
+{
+	long lifetime = p->lifetime > 0 ? p->lifetime : SRV_ACCESS_TOKEN_LIFETIME;
+	json_t *c = NULL;
+	int r;
+
+	*out = NULL;
+	if (p->client_id == NULL || p->sub == NULL || jti == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = tok_jwt_claims_new(issuer, p->sub, p->aud != NULL ? p->aud : issuer, now,
+	    lifetime, &c)) != 0)
+		return r;
+	r = EID_ERR_NOMEM;
+	/* RFC 9068 2.2: nbf is optional; leave it out, exp/iat carry the window */
+	(void)json_object_del(c, "nbf");
+	if (json_object_set_new(c, "client_id", json_string(p->client_id)) != 0 ||
+	    json_object_set_new(c, "jti", json_string(jti)) != 0 ||
+	    (p->scope != NULL && json_object_set_new(c, "scope", json_string(p->scope)) != 0))
+		goto out;
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	json_decref(c);
+	return r;
+}
+
+int
+srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_params *p,
+    char **token, long *expires_in)
+{
+	const struct srv_keys_snapshot *snap = NULL;
+	char jti[CX_B64URL_LEN(SRV_TOKEN_JTI_BYTES)];
+	json_t *claims = NULL;
+	int r;
+
+	*token = NULL;
+	cx_random_token(jti, sizeof(jti), SRV_TOKEN_JTI_BYTES);
+	if ((r = srv_tokens_access_claims(app->cfg->issuer, p, app->now(), jti, &claims)) != 0)
+		goto out;
+	(void)srv_keys_refresh(app->keys);
+	snap = srv_keys_acquire(app->keys);
+	if (snap->active[TOK_ALG_ES256] == NULL) {
+		r = EID_ERR_KEY;
+		goto out;
+	}
+	if ((r = tok_jwt_sign(snap->active[TOK_ALG_ES256], SRV_ACCESS_TOKEN_TYP, claims, token)) != 0)
+		goto out;
+	*expires_in = p->lifetime > 0 ? p->lifetime : SRV_ACCESS_TOKEN_LIFETIME;
+out:
+	if (snap != NULL)
+		srv_keys_release(app->keys, snap);
+	json_decref(claims);
+	return r;
+}
+
+static int
+nonempty_string(const json_t *o, const char *name)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s != NULL && s[0] != '\0';
+}
+
+int
+srv_tokens_check_access(const json_t *header, const json_t *claims, const char *issuer,
+    time_t now)
+{
+	const char *typ = json_string_value(json_object_get(header, "typ"));
+	int r;
+
+	/* RFC 9068 4: typ must be at+jwt; media types compare case-insensitively */
+	if (typ == NULL || (strcasecmp(typ, "at+jwt") != 0 && strcasecmp(typ, "application/at+jwt") != 0))
+		return EID_ERR_JWT_CLAIMS;
+	if ((r = tok_jwt_check_iss(claims, issuer)) != 0 ||
+	    (r = tok_jwt_check_aud(claims, issuer)) != 0 ||
+	    (r = tok_jwt_check_times(claims, now, SRV_ACCESS_TOKEN_LEEWAY)) != 0)
+		return r;
+	if (json_object_get(claims, "iat") == NULL || !nonempty_string(claims, "client_id") ||
+	    !nonempty_string(claims, "sub") || !nonempty_string(claims, "jti"))
+		return EID_ERR_JWT_CLAIMS;
+	if (json_object_get(claims, "scope") != NULL && !json_is_string(json_object_get(claims, "scope")))
+		return EID_ERR_JWT_CLAIMS;
+	return 0;
+}
+
+int
+srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t **claims)
+{
+	static const enum tok_alg allowed[] = { TOK_ALG_ES256 };
+	const struct srv_keys_snapshot *snap = NULL;
+	json_t *header = NULL, *c = NULL;
+	uint8_t *payload = NULL;
+	size_t plen = 0, len;
+	json_error_t jerr;
+	int r;
+
+	*claims = NULL;
+	if (token == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((len = strlen(token)) > EID_JWS_MAX_BYTES)
+		return EID_ERR_TOO_LARGE;
+	(void)srv_keys_refresh(app->keys);
+	snap = srv_keys_acquire(app->keys);
+	r = tok_jws_verify(token, len, allowed, 1, tok_keyset_lookup, snap->published, &header,
+	    &payload, &plen);
+	srv_keys_release(app->keys, snap);
+	if (r != 0)
+		goto out;
+	if ((c = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+	    !json_is_object(c)) {
+		r = EID_ERR_JWT_CLAIMS;
+		goto out;
+	}
+	if ((r = srv_tokens_check_access(header, c, app->cfg->issuer, app->now())) != 0)
+		goto out;
+	*claims = c;
+	c = NULL;
+out:
+	json_decref(header);
+	json_decref(c);
+	free(payload);
+	return r;
+}
+
+static void
+denylist_key(struct srv_app *app, const json_t *claims, char key[SRV_REDIS_KEY_MAX])
+{
+	const char *jti = json_string_value(json_object_get(claims, "jti"));
+
+	srv_redis_key(app->redis, DENYLIST_SECTION, jti, strlen(jti), key);
+}
+
+int
+srv_tokens_verify_access(struct srv_app *app, const char *token, json_t **claims)
+{
+	char key[SRV_REDIS_KEY_MAX];
+	uint8_t *val = NULL;
+	size_t vlen = 0;
+	json_t *c = NULL;
+	int r;
+
+	*claims = NULL;
+	if ((r = srv_tokens_verify_access_signed(app, token, &c)) != 0)
+		return r;
+	denylist_key(app, c, key);
+	r = srv_redis_get(app->redis, key, &val, &vlen);
+	free(val);
+	if (r == 0) {
+		r = EID_ERR_DENIED;             /* revoked */
+		goto out;
+	}
+	if (r != EID_ERR_NOT_FOUND)
+		goto out;
+	*claims = c;
+	c = NULL;
+	r = 0;
+out:
+	json_decref(c);
+	return r;
+}
+
+int
+srv_tokens_revoke_access(struct srv_app *app, const json_t *claims)
+{
+	json_int_t exp = json_integer_value(json_object_get(claims, "exp"));
+	long long left = (long long)exp - (long long)app->now();
+	char key[SRV_REDIS_KEY_MAX];
+
+	if (!json_is_string(json_object_get(claims, "jti")))
+		return EID_ERR_INVALID_ARGUMENT;
+	/* keep it past exp by the leeway a verifier allows */
+	left += SRV_ACCESS_TOKEN_LEEWAY;
+	if (left < 1)
+		left = 1;
+	if (left > 86400)
+		left = 86400;
+	denylist_key(app, claims, key);
+	return srv_redis_set(app->redis, key, "1", 1, (unsigned)left, 0);
+}

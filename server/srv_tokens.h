@@ -1,0 +1,79 @@
+/*
+ * srv_tokens.h - access tokens: JWTs per RFC 9068 ("JWT Profile for OAuth 2.0 Access
+ * Tokens"), signed with the active ES256 key, verified against our published keys, and
+ * revoked through a Redis denylist.
+ *
+ *   header  {"alg":"ES256","kid":<active ES256 kid>,"typ":"at+jwt"}
+ *   claims  iss (cfg->issuer), sub, aud, client_id, scope, iat, exp = iat + lifetime,
+ *           jti (128 random bits, base64url)
+ *
+ * Issuing needs no Redis (client_credentials keeps working through an outage);
+ * verification consults the denylist, so it fails with EID_ERR_REDIS_DOWN then.
+ * Revocation stores "eid:atrev:<hash(jti)>" with a TTL equal to the token's remaining
+ * lifetime, so the denylist empties itself.
+ *
+ * The claim checks are pure functions of (header, claims, issuer, now) so tests can
+ * script the time.
+ */
+#ifndef SRV_TOKENS_H
+#define SRV_TOKENS_H
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "eid_err.h"
+#include "srv_app.h"
+
+#define SRV_ACCESS_TOKEN_LIFETIME   300     /* seconds */
+#define SRV_ACCESS_TOKEN_TYP        "at+jwt"
+#define SRV_ACCESS_TOKEN_LEEWAY     30      /* clock skew between eidd nodes, seconds */
+#define SRV_TOKEN_JTI_BYTES         16
+
+struct srv_access_token_params {
+	const char *client_id;
+	const char *sub;            /* the client id for client_credentials */
+	const char *aud;            /* NULL: the issuer */
+	const char *scope;          /* space-separated, may be NULL */
+	long lifetime;              /* 0: SRV_ACCESS_TOKEN_LIFETIME */
+};
+
+/*
+ * The claims set of a new access token (pure: time and jti given). Caller json_decref.
+ */
+int srv_tokens_access_claims(const char *issuer, const struct srv_access_token_params *p,
+    time_t now, const char *jti, json_t **out) EID_WARN_UNUSED;
+
+/*
+ * Sign a new access token. *token is malloc'd (caller frees), *expires_in the lifetime.
+ * EID_ERR_KEY when there is no active ES256 key.
+ */
+int srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_params *p,
+    char **token, long *expires_in) EID_WARN_UNUSED;
+
+/*
+ * The RFC 9068 checks once the signature is good (pure): typ "at+jwt" (or
+ * "application/at+jwt", case-insensitive), iss, aud containing the issuer, exp/iat
+ * against now, and client_id, sub, jti present as strings.
+ * 0 or EID_ERR_JWT_CLAIMS / EID_ERR_JWT_EXPIRED.
+ */
+int srv_tokens_check_access(const json_t *header, const json_t *claims, const char *issuer,
+    time_t now) EID_WARN_UNUSED;
+
+/*
+ * Verify an access token: size cap, ES256 only, a key from our published set, the
+ * claim checks, and the denylist. On 0 *claims is the caller's (json_decref).
+ * Results: 0; EID_ERR_DENIED when revoked; EID_ERR_REDIS* when the denylist cannot be
+ * read; any other code means "not a valid access token".
+ */
+int srv_tokens_verify_access(struct srv_app *app, const char *token, json_t **claims)
+    EID_WARN_UNUSED;
+
+/* Same without the denylist lookup (for revocation itself). */
+int srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t **claims)
+    EID_WARN_UNUSED;
+
+/* Put the token's jti on the denylist until its exp. 0 or EID_ERR_REDIS*. */
+int srv_tokens_revoke_access(struct srv_app *app, const json_t *claims) EID_WARN_UNUSED;
+
+#endif /* SRV_TOKENS_H */
