@@ -1,0 +1,328 @@
+/*
+ * srv_handle_login.c - citizen sign-in pages: GET/POST /login (level 1: ID number,
+ * password, one-time code), POST /logout, and the stylesheet /static/eid.css.
+ *
+ * CSRF protection is a double-submit token: a random value in the __Host-eid_csrf
+ * cookie (SameSite=Strict) that every form repeats in a hidden field; the two are
+ * compared in constant time. The session id is new at every sign-in (the old session,
+ * if any, is destroyed first), so a planted cookie can never become a signed-in one.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cx_util.h"
+#include "srv_app.h"
+#include "srv_auth_password.h"
+#include "srv_log.h"
+#include "srv_pages.h"
+#include "srv_session.h"
+
+#define CSRF_COOKIE "__Host-eid_csrf"
+#define CSRF_BYTES 32
+#define CSRF_LEN CX_B64URL_LEN(CSRF_BYTES)
+#define RETURN_TO_MAX 512
+
+/* Secure cookies, except when the issuer is a plain-http loopback URL (tests, demos). */
+static int
+cookie_secure(const struct srv_app *app)
+{
+	static const char *const loopback[] = { "127.", "localhost:", "localhost/", "[::1]" };
+	const char *iss = app->cfg->issuer, *host;
+	size_t i;
+
+	if (iss == NULL || strncasecmp(iss, "http://", 7) != 0)
+		return 1;
+	host = iss + 7;
+	if (strcasecmp(host, "localhost") == 0)
+		return 0;
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (strncasecmp(host, loopback[i], strlen(loopback[i])) == 0)
+			return 0;
+	return 1;
+}
+
+/* The value of cookie `name` (exactly len-1 chars) into out; 0 or EID_ERR_NOT_FOUND. */
+static int
+cookie_get(const struct srv_req *req, const char *name, char *out, size_t outsz)
+{
+	const char *p = srv_req_header(req, "cookie");
+	size_t nlen = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " ;");
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			size_t vlen = strcspn(v, "; ");
+
+			if (vlen + 1 != outsz)
+				return EID_ERR_NOT_FOUND;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p = strchr(p, ';');
+	}
+	return EID_ERR_NOT_FOUND;
+}
+
+static int
+set_cookie(const struct srv_app *app, struct srv_resp *resp, const char *name, const char *value,
+    const char *attrs)
+{
+	char buf[256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; %s%s", name, value, attrs,
+	    cookie_secure(app) ? "; Secure" : "");
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return EID_ERR_INTERNAL;
+	n = srv_resp_header(resp, "Set-Cookie", buf);
+	cx_wipe(buf, sizeof(buf));
+	return n;
+}
+
+/* Pure: a return_to we are willing to redirect to: a local path, else "/". */
+static const char *
+safe_return_to(const char *v)
+{
+	size_t i, n;
+
+	if (v == NULL || v[0] != '/' || v[1] == '/' || v[1] == '\\')
+		return "/";
+	n = strlen(v);
+	if (n > RETURN_TO_MAX)
+		return "/";
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x21 || c == 0x7f || c == '\\')
+			return "/";
+	}
+	return v;
+}
+
+/* The form's CSRF token: the cookie's if it has one, else a new one set as a cookie. */
+static int
+csrf_token(const struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
+    char tok[CSRF_LEN])
+{
+	if (cookie_get(req, CSRF_COOKIE, tok, CSRF_LEN) == 0)
+		return 0;
+	cx_random_token(tok, CSRF_LEN, CSRF_BYTES);
+	return set_cookie(app, resp, CSRF_COOKIE, tok, "SameSite=Strict");
+}
+
+/* Double-submit check: cookie and form field present, once, equal (constant time). */
+static int
+csrf_ok(const struct srv_req *req)
+{
+	char tok[CSRF_LEN];
+	const char *field;
+	size_t count = 0;
+	int ok;
+
+	field = srv_kvlist_get(&req->form, "csrf", &count);
+	if (field == NULL || count != 1 || cookie_get(req, CSRF_COOKIE, tok, sizeof(tok)) != 0)
+		return 0;
+	ok = cx_ct_streq(tok, field);
+	cx_wipe(tok, sizeof(tok));
+	return ok;
+}
+
+static int
+render_login(struct srv_resp *resp, unsigned status, enum srv_lang lang, const char *csrf,
+    const char *return_to, const char *username, int error)
+{
+	const char *a[10];
+	int r;
+
+	r = srv_page_begin(resp, status, lang, srv_str(lang, S_LOGIN_TITLE));
+	if (r == 0 && error >= 0) {
+		a[0] = srv_str(lang, (enum srv_str)error);
+		r = srv_tpl(&resp->body, "<p class=\"error\" id=\"login-error\" role=\"alert\">{0}</p>\n", a, 1);
+	}
+	a[0] = srv_str(lang, S_LOGIN_INTRO);
+	a[1] = csrf;
+	a[2] = return_to;
+	a[3] = srv_str(lang, S_LANG_CODE);
+	a[4] = srv_str(lang, S_ID_LABEL);
+	a[5] = srv_str(lang, S_ID_HINT);
+	a[6] = username != NULL ? username : "";
+	a[7] = error >= 0 ? "true" : "false";
+	r = r != 0 ? r : srv_tpl(&resp->body,
+	    "<p>{0}</p>\n"
+	    "<form method=\"post\" action=\"/login\" novalidate>\n"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"{1}\">\n"
+	    "<input type=\"hidden\" name=\"return_to\" value=\"{2}\">\n"
+	    "<input type=\"hidden\" name=\"lang\" value=\"{3}\">\n"
+	    "<label for=\"username\">{4}</label>\n"
+	    "<input id=\"username\" name=\"username\" type=\"text\" value=\"{6}\" required "
+	    "autocomplete=\"username webauthn\" inputmode=\"numeric\" pattern=\"[0-9]{{12}\" "
+	    "maxlength=\"12\" spellcheck=\"false\" autocapitalize=\"off\" aria-invalid=\"{7}\" "
+	    "aria-describedby=\"username-hint\">\n"
+	    "<p class=\"hint\" id=\"username-hint\">{5}</p>\n", a, 8);
+	a[0] = srv_str(lang, S_PASSWORD_LABEL);
+	a[1] = srv_str(lang, S_OTP_LABEL);
+	a[2] = srv_str(lang, S_OTP_HINT);
+	a[3] = srv_str(lang, S_SUBMIT);
+	a[4] = error >= 0 ? "true" : "false";
+	r = r != 0 ? r : srv_tpl(&resp->body,
+	    "<label for=\"password\">{0}</label>\n"
+	    "<input id=\"password\" name=\"password\" type=\"password\" required "
+	    "autocomplete=\"current-password\" aria-invalid=\"{4}\">\n"
+	    "<label for=\"otp\">{1}</label>\n"
+	    "<input id=\"otp\" name=\"otp\" type=\"text\" required autocomplete=\"one-time-code\" "
+	    "inputmode=\"numeric\" pattern=\"[0-9]{{6}\" maxlength=\"6\" aria-invalid=\"{4}\" "
+	    "aria-describedby=\"otp-hint\">\n"
+	    "<p class=\"hint\" id=\"otp-hint\">{2}</p>\n"
+	    "<button type=\"submit\">{3}</button>\n"
+	    "</form>\n", a, 5);
+	return r != 0 ? r : srv_page_end(resp, lang, "/login", return_to);
+}
+
+static int
+render_message(struct srv_resp *resp, unsigned status, enum srv_lang lang, enum srv_str title,
+    enum srv_str msg)
+{
+	const char *a[] = { srv_str(lang, msg), srv_str(lang, S_RELOAD), srv_str(lang, S_LANG_CODE) };
+	int r;
+
+	r = srv_page_begin(resp, status, lang, srv_str(lang, title));
+	r = r != 0 ? r : srv_tpl(&resp->body,
+	    "<p class=\"error\" role=\"alert\">{0}</p>\n<p><a href=\"/login?ui_locales={2}\">{1}</a></p>\n",
+	    a, 3);
+	return r != 0 ? r : srv_page_end(resp, lang, "/login", NULL);
+}
+
+static int
+redirect(struct srv_resp *resp, const char *location)
+{
+	cx_dynbuf_reset(&resp->body);
+	resp->status = 303;
+	resp->content_type = "text/plain; charset=utf-8";
+	return srv_resp_header(resp, "Location", location);
+}
+
+static int
+login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
+{
+	char tok[CSRF_LEN];
+	int r;
+
+	if ((r = csrf_token(app, req, resp, tok)) == 0)
+		r = render_login(resp, 200, srv_pages_lang(req), tok,
+		    safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL)), NULL, -1);
+	cx_wipe(tok, sizeof(tok));
+	return r;
+}
+
+/* A fresh session for account_id (the old one, if any, is destroyed first). */
+static int
+start_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
+    const char *account_id)
+{
+	char old[SRV_SESSION_ID_LEN];
+	const char *cookie = srv_req_header(req, "cookie");
+	struct srv_session s;
+	json_t *data;
+	int r;
+
+	if (cookie != NULL && srv_session_cookie_id(cookie, old) == 0) {
+		r = srv_session_destroy(app, old);
+		cx_wipe(old, sizeof(old));
+		if (r != 0)
+			return r;
+	}
+	data = json_pack("{s:s,s:s,s:[s,s],s:I}", "account", account_id, "acr", "urn:eid:level:1",
+	    "amr", "pwd", "otp", "auth_time", (json_int_t)app->now());
+	if (data == NULL)
+		return EID_ERR_NOMEM;
+	r = srv_session_create(app, data, &s);
+	json_decref(data);
+	if (r != 0)
+		return r;
+	r = set_cookie(app, resp, SRV_SESSION_COOKIE, s.id, "SameSite=Lax");
+	srv_session_clear(&s);
+	return r;
+}
+
+static int
+login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
+{
+	enum srv_lang lang = srv_pages_lang(req);
+	const char *username = srv_kvlist_get(&req->form, "username", NULL);
+	const char *return_to = safe_return_to(srv_kvlist_get(&req->form, "return_to", NULL));
+	struct srv_auth_result res;
+	char tok[CSRF_LEN];
+	int r;
+
+	if (!csrf_ok(req)) {
+		log_info("login_csrf_refused", LS("remote", req->remote_ip));
+		return render_message(resp, 403, lang, S_FORBIDDEN_TITLE, S_ERR_CSRF);
+	}
+	r = srv_auth_password(app, username, srv_kvlist_get(&req->form, "password", NULL),
+	    srv_kvlist_get(&req->form, "otp", NULL), req->remote_ip, &res);
+	if (r != 0)
+		return r;
+	switch (res.outcome) {
+	case SRV_AUTH_OK:
+		if ((r = start_session(app, req, resp, res.account_id)) != 0)
+			return r;
+		log_info("login_ok", LS("account", res.account_id), LS("acr", "urn:eid:level:1"));
+		return redirect(resp, return_to);
+	case SRV_AUTH_THROTTLED:
+		log_info("login_throttled", LS("remote", req->remote_ip));
+		if ((r = csrf_token(app, req, resp, tok)) == 0)
+			r = render_login(resp, 429, lang, tok, return_to, NULL, S_ERR_THROTTLED);
+		r = r != 0 ? r : srv_resp_header(resp, "Retry-After", "900");
+		break;
+	case SRV_AUTH_FAILED:
+	default:
+		log_info("login_failed", LS("remote", req->remote_ip));
+		/* keep the typed ID number only if it looks like one (it is echoed, escaped) */
+		if ((r = csrf_token(app, req, resp, tok)) == 0)
+			r = render_login(resp, 401, lang, tok, return_to,
+			    username != NULL && strlen(username) <= 12 ? username : NULL, S_ERR_CREDENTIALS);
+		break;
+	}
+	cx_wipe(tok, sizeof(tok));
+	return r;
+}
+
+int
+srv_handle_login(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
+{
+	if (req->method == SRV_POST)
+		return login_post(app, req, resp);
+	return login_get(app, req, resp);
+}
+
+int
+srv_handle_logout(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
+{
+	const char *cookie = srv_req_header(req, "cookie");
+	char id[SRV_SESSION_ID_LEN];
+	int r;
+
+	if (!csrf_ok(req))
+		return render_message(resp, 403, srv_pages_lang(req), S_FORBIDDEN_TITLE, S_ERR_CSRF);
+	if (cookie != NULL && srv_session_cookie_id(cookie, id) == 0) {
+		r = srv_session_destroy(app, id);
+		cx_wipe(id, sizeof(id));
+		if (r != 0)
+			return r;
+	}
+	if ((r = set_cookie(app, resp, SRV_SESSION_COOKIE, "", "SameSite=Lax; Max-Age=0")) != 0)
+		return r;
+	return redirect(resp, "/");
+}
+
+int
+srv_handle_static_css(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
+{
+	(void)app;
+	(void)req;
+	resp->cache_max_age = 86400;
+	return srv_resp_text(resp, 200, "text/css; charset=utf-8", srv_pages_css);
+}

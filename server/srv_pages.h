@@ -1,0 +1,62 @@
+/*
+ * srv_pages.h - the HTML pages citizens see: language choice, one string table per
+ * language, and a tiny template helper that escapes every value.
+ *
+ * Vietnamese is the default; English is chosen by the `ui_locales` query parameter
+ * (OpenID Connect Core 3.1.2.1), the `lang` form field (the hidden copy a form posts
+ * back), or Accept-Language. Pages carry no inline script or style (the CSP forbids
+ * both); the stylesheet is /static/eid.css.
+ */
+#ifndef SRV_PAGES_H
+#define SRV_PAGES_H
+
+#include "srv_req.h"
+
+enum srv_lang { SRV_LANG_VI = 0, SRV_LANG_EN, SRV_LANG_COUNT };
+
+enum srv_str {
+	S_LANG_CODE,                /* "vi" / "en" */
+	S_OTHER_LANG_CODE,
+	S_OTHER_LANG_NAME,          /* the switch link's text, in the other language */
+	S_SITE_NAME,
+	S_LOGIN_TITLE,
+	S_LOGIN_INTRO,
+	S_ID_LABEL,
+	S_ID_HINT,
+	S_PASSWORD_LABEL,
+	S_OTP_LABEL,
+	S_OTP_HINT,
+	S_SUBMIT,
+	S_ERR_CREDENTIALS,
+	S_ERR_THROTTLED,
+	S_ERR_CSRF,
+	S_FORBIDDEN_TITLE,
+	S_RELOAD,
+	S_LOGOUT,
+	S_STR_COUNT
+};
+
+const char *srv_str(enum srv_lang lang, enum srv_str id);
+
+/* Pure: the language for a request (ui_locales > lang field > Accept-Language > vi). */
+enum srv_lang srv_pages_lang(const struct srv_req *req);
+/* Pure: the best of vi/en in an Accept-Language value (RFC 9110 12.5.4); vi on ties. */
+enum srv_lang srv_pages_accept_language(const char *header);
+
+/*
+ * Append tpl to b, replacing {0}..{9} with the matching HTML-escaped argument (NULL is
+ * empty). The template itself is trusted markup (a literal in the code); "{{" is "{".
+ */
+int srv_tpl(struct cx_dynbuf *b, const char *tpl, const char *const *args, size_t nargs) EID_WARN_UNUSED;
+
+/* Start a page: reset the body, set status and type, write the skeleton up to <main>. */
+int srv_page_begin(struct srv_resp *resp, unsigned status, enum srv_lang lang,
+    const char *title) EID_WARN_UNUSED;
+/* The language switch link (to path with ui_locales=other [&return_to=...]) and the end. */
+int srv_page_end(struct srv_resp *resp, enum srv_lang lang, const char *switch_path,
+    const char *return_to) EID_WARN_UNUSED;
+
+/* GET /static/eid.css */
+extern const char srv_pages_css[];
+
+#endif /* SRV_PAGES_H */
