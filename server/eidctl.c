@@ -1,5 +1,6 @@
 /*
- * eidctl.c - the operator's tool: relying-party clients, citizens, signing keys, audit.
+ * eidctl.c - the operator's tool: relying-party clients, citizens, signing keys, the
+ * chip-verification trust store, audit.
  *
  * Reads the same configuration as eidd (--config FILE, $EID_CONFIG, EID_* variables) and
  * works on the same data directory. Changes take effect in a running eidd without a
@@ -25,6 +26,7 @@
 #include "srv_log.h"
 #include "srv_secret.h"
 #include "srv_store.h"
+#include "srv_trust.h"
 #include "srv_validate.h"
 #include "tok_keyset.h"
 
@@ -53,6 +55,8 @@ static const char usage_text[] =
     "  citizen list | citizen show ID | citizen disable ID | citizen enable ID\n"
     "Signing keys:\n"
     "  keys list | keys rotate [--alg RS256|PS256|ES256|EdDSA] | keys retire KID\n"
+    "Chip-verification trust store (CSCA certificates, ICAO master lists, CRLs):\n"
+    "  trust import FILE... | trust list\n"
     "Audit log:\n"
     "  audit list [--after ID] [--limit N]\n"
     "\n"
@@ -694,6 +698,91 @@ cmd_keys(struct ctl *c, int argc, char **argv)
 	return fail_usage("keys: unknown subcommand or arguments '%s'", argv[1]);
 }
 
+/* ---- trust (CSCA certificates, master lists, CRLs for chip verification) ---- */
+
+static int
+cmd_trust(struct ctl *c, int argc, char **argv)
+{
+	char err[1024];
+	int i, r, rc = 0, changed = 0;
+
+	if (argc < 2)
+		return fail_usage("trust needs a subcommand: import, list%s", "");
+	if (strcmp(argv[1], "import") == 0) {
+		json_t *arr, *o;
+
+		if (argc < 3)
+			return fail_usage("usage: trust import FILE...%s", "");
+		if ((arr = json_array()) == NULL)
+			return 1;
+		/* each file on its own: a bad one is reported, the good ones still go in */
+		for (i = 2; i < argc; i++) {
+			char *sum = NULL;
+			json_t *s;
+
+			err[0] = '\0';
+			if ((r = srv_trust_import(c->store, c->cfg.data_dir, argv[i], &sum, err,
+			    sizeof(err))) != 0) {
+				fprintf(stderr, "eidctl: %s\n", err[0] != '\0' ? err : eid_strerror(r));
+				if (rc == 0 || r == EID_ERR_FORMAT)
+					rc = r == EID_ERR_FORMAT ? EXIT_USAGE : 1;
+				continue;
+			}
+			if ((s = json_loads(sum, 0, NULL)) == NULL) {
+				free(sum);
+				rc = 1;
+				continue;
+			}
+			if (!json_is_true(json_object_get(s, "already_present"))) {
+				audit(c, "trust.import", json_string_value(json_object_get(s, "stored")), sum);
+				changed = 1;
+			}
+			if (!c->json)
+				printf("%s: %s %s%s -> trust/%s\n", argv[i],
+				    json_string_value(json_object_get(s, "kind")),
+				    json_string_value(json_object_get(s, "subject")),
+				    json_is_true(json_object_get(s, "already_present")) ? " (already present)" : "",
+				    json_string_value(json_object_get(s, "stored")));
+			json_array_append_new(arr, s);
+			free(sum);
+		}
+		if (c->json) {
+			o = json_pack("{s:o}", "imported", arr);
+			print_json(o);
+			json_decref(o);
+		} else {
+			json_decref(arr);
+			if (changed)
+				printf("(eidd picks up trust changes within a second)\n");
+		}
+		return rc;
+	}
+	if (strcmp(argv[1], "list") == 0 && argc == 2) {
+		json_t *arr = NULL, *o, *e;
+		size_t k;
+
+		if ((r = srv_trust_list(c->cfg.data_dir, &arr, err, sizeof(err))) != 0) {
+			fprintf(stderr, "eidctl: %s\n", err);
+			return 1;
+		}
+		if (c->json) {
+			o = json_pack("{s:o}", "trust", arr);
+			print_json(o);
+			json_decref(o);
+			return 0;
+		}
+		json_array_foreach(arr, k, e)
+			printf("%-4s %-10s %s  %s  %s\n", json_string_value(json_object_get(e, "kind")),
+			    json_string_value(json_object_get(e, "serial")),
+			    json_string_value(json_object_get(e, "not_after")),
+			    json_string_value(json_object_get(e, "sha256")),
+			    json_string_value(json_object_get(e, "subject")));
+		json_decref(arr);
+		return 0;
+	}
+	return fail_usage("trust: unknown subcommand or arguments '%s'", argv[1]);
+}
+
 /* ---- audit ---- */
 
 static int
@@ -793,7 +882,8 @@ main(int argc, char **argv)
 		argv[argc] = NULL;
 	}
 	if (strcmp(argv[0], "client") != 0 && strcmp(argv[0], "citizen") != 0 &&
-	    strcmp(argv[0], "keys") != 0 && strcmp(argv[0], "audit") != 0)
+	    strcmp(argv[0], "keys") != 0 && strcmp(argv[0], "audit") != 0 &&
+	    strcmp(argv[0], "trust") != 0)
 		return fail_usage("unknown command '%s'", argv[0]);
 	if (cx_init() != 0)
 		return 1;
@@ -815,6 +905,8 @@ main(int argc, char **argv)
 		rc = cmd_citizen(&c, argc, argv);
 	else if (strcmp(argv[0], "keys") == 0)
 		rc = cmd_keys(&c, argc, argv);
+	else if (strcmp(argv[0], "trust") == 0)
+		rc = cmd_trust(&c, argc, argv);
 	else
 		rc = cmd_audit(&c, argc, argv);
 out:
