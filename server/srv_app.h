@@ -74,5 +74,14 @@ int srv_handle_metrics(struct srv_app *app, const struct srv_req *req, struct sr
 int srv_handle_jwks(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_home(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+/* Citizen sign-in pages (srv_handle_login.c): GET/POST /login, POST /logout, /static/eid.css */
+int srv_handle_login(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_logout(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_static_css(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+/* OAuth/OIDC token endpoints (srv_handle_token.c, srv_handle_discovery.c, srv_handle_introspect.c) */
+int srv_handle_token(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_discovery(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_introspect(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_revoke(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 
 #endif /* SRV_APP_H */

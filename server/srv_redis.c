@@ -1,5 +1,6 @@
 /* srv_redis.c - per-thread hiredis connections with back-off (see srv_redis.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct srv_redis {
 	struct srv_metrics *metrics;
 	pthread_key_t tls;
 	uint8_t key_hash_key[32];
+	atomic_llong last_ok_ms;    /* when any thread last connected: others stop backing off */
 };
 
 /* What each thread keeps. */
@@ -35,6 +37,7 @@ struct redis_conn {
 	redisContext *c;
 	long long next_try_ms;      /* no reconnect before this (back-off) */
 	long long backoff_ms;
+	long long failed_at_ms;
 	int was_down;               /* for one log line per outage per thread */
 };
 
@@ -188,7 +191,8 @@ conn_get(struct srv_redis *r)
 	if (rc->c != NULL)
 		return rc->c;
 	now = now_ms();
-	if (now < rc->next_try_ms)
+	/* in back-off, unless another thread has reconnected since this one failed */
+	if (now < rc->next_try_ms && atomic_load(&r->last_ok_ms) <= rc->failed_at_ms)
 		return NULL;
 	if (r->is_unix)
 		c = redisConnectUnixWithTimeout(r->host, ct);
@@ -204,6 +208,7 @@ conn_get(struct srv_redis *r)
 			redisFree(c);
 		srv_metrics_redis_error(r->metrics);
 		rc->next_try_ms = now + rc->backoff_ms;
+		rc->failed_at_ms = now;
 		rc->backoff_ms = rc->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ?
 		    REDIS_BACKOFF_MAX_MS : rc->backoff_ms * 2;
 		return NULL;
@@ -213,6 +218,7 @@ conn_get(struct srv_redis *r)
 	rc->was_down = 0;
 	rc->backoff_ms = REDIS_BACKOFF_MIN_MS;
 	rc->c = c;
+	atomic_store(&r->last_ok_ms, now);
 	return c;
 }
 

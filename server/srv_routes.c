@@ -16,14 +16,23 @@ const struct srv_route srv_routes[] = {
 	{ SRV_GET, "/jwks", srv_handle_jwks, 0, "jwks" },
 	{ SRV_GET, "/session", srv_handle_session, SRV_ROUTE_NO_STORE, "session" },
 	/* -- OAuth/OIDC token endpoints (srv_handle_token.c, srv_handle_discovery.c, ...) -- */
+	{ SRV_POST, "/token", srv_handle_token, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "token" },
+	{ SRV_GET, "/.well-known/openid-configuration", srv_handle_discovery, 0, "discovery" },
+	{ SRV_POST, "/introspect", srv_handle_introspect, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "introspect" },
+	{ SRV_POST, "/revoke", srv_handle_revoke, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "revoke" },
 	/* -- citizen sign-in pages (srv_handle_login.c) -- */
+	{ SRV_GET | SRV_POST, "/login", srv_handle_login, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "login" },
+	{ SRV_POST, "/logout", srv_handle_logout, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "logout" },
+	{ SRV_GET, "/static/eid.css", srv_handle_static_css, 0, "static_css" },
 };
 const size_t srv_routes_count = sizeof(srv_routes) / sizeof(srv_routes[0]);
 
 const char *const srv_route_names[] = {
 	"not_found", "home", "healthz", "readyz", "metrics", "jwks", "session",
 	/* -- OAuth/OIDC token endpoints -- */
+	"token", "discovery", "introspect", "revoke",
 	/* -- citizen sign-in pages -- */
+	"login", "logout", "static_css",
 };
 
 _Static_assert(sizeof(srv_route_names) / sizeof(srv_route_names[0]) ==

@@ -96,6 +96,13 @@ pcsc_env_wait_card() {   # until pcscd has powered the card (ATR in the log)
         sleep 0.2
     done
     PCSC_ENV_ATR_SEEN=$(grep -c 'Card ATR' "$PCSC_ENV_STATE/pcscd.log")
+    # pcscd logs the ATR slightly before clients can connect (a wider gap under load):
+    # wait until a PC/SC client sees the card too (reading the ATR sends no APDU)
+    _i=0
+    until pcsc_env_client opensc-tool -r 0 -a >/dev/null 2>&1; do
+        _i=$((_i + 1)); [ $_i -gt 50 ] && { echo "# card not visible to clients after 10 s"; return 1; }
+        sleep 0.2
+    done
     return 0
 }
 
