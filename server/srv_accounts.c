@@ -8,6 +8,7 @@
 #include "cx_buf.h"
 #include "cx_util.h"
 #include "srv_accounts.h"
+#include "srv_req.h"
 
 void
 srv_client_new_credentials(char id[24], char secret[48])
@@ -128,28 +129,6 @@ srv_totp_secret_open(const struct srv_secret *s, const uint8_t *enc, size_t encl
 	return r == 0 ? 0 : EID_ERR_MAC;
 }
 
-/* Percent-encode for a URI path segment or query value (RFC 3986 unreserved kept). */
-static int
-add_pct(struct cx_dynbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	int r = 0;
-
-	for (; r == 0 && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~')
-			r = cx_dynbuf_add(b, s, 1);
-		else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-			r = cx_dynbuf_add(b, e, 3);
-		}
-	}
-	return r;
-}
-
 int
 srv_totp_uri(const char *issuer_label, const char *account, const char *base32, char **out)
 {
@@ -159,11 +138,11 @@ srv_totp_uri(const char *issuer_label, const char *account, const char *base32, 
 	*out = NULL;
 	cx_dynbuf_init_secret(&b, 1024);
 	r = cx_dynbuf_add_str(&b, "otpauth://totp/");
-	r = r != 0 ? r : add_pct(&b, issuer_label);
+	r = r != 0 ? r : srv_pct_encode(&b, issuer_label, "");
 	r = r != 0 ? r : cx_dynbuf_add_str(&b, ":");
-	r = r != 0 ? r : add_pct(&b, account);
+	r = r != 0 ? r : srv_pct_encode(&b, account, "");
 	r = r != 0 ? r : cx_dynbuf_addf(&b, "?secret=%s&issuer=", base32);
-	r = r != 0 ? r : add_pct(&b, issuer_label);
+	r = r != 0 ? r : srv_pct_encode(&b, issuer_label, "");
 	r = r != 0 ? r : cx_dynbuf_add_str(&b, "&algorithm=SHA1&digits=6&period=30");
 	if (r == 0 && (*out = cx_dynbuf_take(&b, NULL)) == NULL)
 		r = EID_ERR_NOMEM;

@@ -191,28 +191,6 @@ srv_page_begin(struct srv_resp *resp, unsigned status, enum srv_lang lang, const
 	    "<body><header><p class=\"site\">{2}</p></header>\n<main>\n<h1>{1}</h1>\n", a, 3);
 }
 
-/* Percent-encode a query value (RFC 3986 unreserved kept, plus '/'). */
-static int
-add_query_value(struct cx_dynbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	int r = 0;
-
-	for (; r == 0 && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~' || c == '/')
-			r = cx_dynbuf_add(b, s, 1);
-		else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-			r = cx_dynbuf_add(b, e, 3);
-		}
-	}
-	return r;
-}
-
 int
 srv_page_end(struct srv_resp *resp, enum srv_lang lang, const char *switch_path,
     const char *return_to)
@@ -222,12 +200,12 @@ srv_page_end(struct srv_resp *resp, enum srv_lang lang, const char *switch_path,
 	int r;
 
 	cx_dynbuf_init(&href, 4096);
-	r = add_query_value(&href, switch_path != NULL ? switch_path : "/login");
+	r = srv_pct_encode(&href, switch_path != NULL ? switch_path : "/login", "/");
 	r = r != 0 ? r : cx_dynbuf_add_str(&href, "?ui_locales=");
 	r = r != 0 ? r : cx_dynbuf_add_str(&href, srv_str(lang, S_OTHER_LANG_CODE));
 	if (r == 0 && return_to != NULL && strcmp(return_to, "/") != 0) {
 		r = cx_dynbuf_add_str(&href, "&return_to=");
-		r = r != 0 ? r : add_query_value(&href, return_to);
+		r = r != 0 ? r : srv_pct_encode(&href, return_to, "/");
 	}
 	a[0] = r == 0 ? cx_dynbuf_str(&href) : "";
 	a[1] = srv_str(lang, S_OTHER_LANG_NAME);

@@ -179,3 +179,24 @@ srv_html_add_escaped(struct cx_dynbuf *b, const char *s)
 	}
 	return r;
 }
+
+int
+srv_pct_encode(struct cx_dynbuf *b, const char *s, const char *also_safe)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int r = 0;
+
+	for (; r == 0 && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~' || (c != 0 && strchr(also_safe, c) != NULL))
+			r = cx_dynbuf_add(b, s, 1);
+		else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			r = cx_dynbuf_add(b, e, 3);
+		}
+	}
+	return r;
+}
