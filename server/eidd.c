@@ -140,6 +140,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "eidd: %s\n", err);
 		goto out;
 	}
+	if (srv_trust_open(app.store, cfg.data_dir, &app.trust, err, sizeof(err)) != 0) {
+		fprintf(stderr, "eidd: %s\n", err);
+		goto out;
+	}
 	if (srv_metrics_new(srv_route_names, srv_routes_count, &app.metrics) != 0 ||
 	    srv_redis_new(&cfg, app.metrics, &app.redis) != 0) {
 		fprintf(stderr, "eidd: out of memory\n");
@@ -177,6 +181,7 @@ main(int argc, char **argv)
 out:
 	srv_http_stop(&http);
 	srv_redis_free(&app.redis);
+	srv_trust_free(&app.trust);
 	srv_keys_free(&app.keys);
 	if (app.store != NULL)
 		srv_store_close(&app.store);

@@ -16,12 +16,14 @@
 #include "srv_secret.h"
 #include "srv_req.h"
 #include "srv_store.h"
+#include "srv_trust.h"
 
 struct srv_app {
 	const struct srv_config *cfg;
 	struct srv_store *store;
 	struct srv_redis *redis;
 	struct srv_keys *keys;
+	struct srv_trust *trust;     /* CSCA trust store for /v1/documents/verify (may be NULL) */
 	const struct srv_secret *secret;   /* derived keys: client secrets, TOTP, Redis key hashing */
 	struct srv_metrics *metrics;
 	time_t started_at;
@@ -83,5 +85,8 @@ int srv_handle_token(struct srv_app *app, const struct srv_req *req, struct srv_
 int srv_handle_discovery(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_introspect(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_revoke(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+/* Chip document verification for relying parties (srv_handle_documents.c) */
+int srv_handle_documents_challenge(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_documents_verify(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 
 #endif /* SRV_APP_H */

@@ -24,6 +24,10 @@ const struct srv_route srv_routes[] = {
 	{ SRV_GET | SRV_POST, "/login", srv_handle_login, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "login" },
 	{ SRV_POST, "/logout", srv_handle_logout, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "logout" },
 	{ SRV_GET, "/static/eid.css", srv_handle_static_css, 0, "static_css" },
+	/* -- chip documents (srv_handle_documents.c) -- */
+	{ SRV_POST, "/v1/documents/challenge", srv_handle_documents_challenge, SRV_ROUTE_NO_STORE, "documents_challenge" },
+	{ SRV_POST, "/v1/documents/verify", srv_handle_documents_verify,
+	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE, "documents_verify" },
 };
 const size_t srv_routes_count = sizeof(srv_routes) / sizeof(srv_routes[0]);
 
@@ -33,6 +37,8 @@ const char *const srv_route_names[] = {
 	"token", "discovery", "introspect", "revoke",
 	/* -- citizen sign-in pages -- */
 	"login", "logout", "static_css",
+	/* -- chip documents (srv_handle_documents.c) -- */
+	"documents_challenge", "documents_verify",
 };
 
 _Static_assert(sizeof(srv_route_names) / sizeof(srv_route_names[0]) ==

@@ -7,6 +7,7 @@
  *   SRV_SUBKEY_CLIENT_SECRET  keyed hash of client secrets (cheap to check, useless offline)
  *   SRV_SUBKEY_TOTP           secretbox key for TOTP secrets at rest
  *   SRV_SUBKEY_REDIS_KEYS     hashing of secret ids into Redis key names
+ *   SRV_SUBKEY_AUDIT_PSEUDONYM  keyed hash of citizen IDs in audit details (citizen_ref)
  */
 #ifndef SRV_SECRET_H
 #define SRV_SECRET_H
@@ -16,7 +17,8 @@
 
 #include "eid_err.h"
 
-enum srv_subkey { SRV_SUBKEY_CLIENT_SECRET = 1, SRV_SUBKEY_TOTP = 2, SRV_SUBKEY_REDIS_KEYS = 3 };
+enum srv_subkey { SRV_SUBKEY_CLIENT_SECRET = 1, SRV_SUBKEY_TOTP = 2, SRV_SUBKEY_REDIS_KEYS = 3,
+    SRV_SUBKEY_AUDIT_PSEUDONYM = 4 };
 
 struct srv_secret;
 

@@ -1,4 +1,5 @@
 /* srv_tokens.c - RFC 9068 access tokens (see srv_tokens.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -193,4 +194,112 @@ srv_tokens_revoke_access(struct srv_app *app, const json_t *claims)
 		left = 86400;
 	denylist_key(app, claims, key);
 	return srv_redis_set(app->redis, key, "1", 1, (unsigned)left, 0);
+}
+
+/* ---- RFC 6750 bearer authentication ---- */
+
+#define BEARER_REALM "Bearer realm=\"eid\""
+
+static int
+bearer_deny(struct srv_resp *resp, unsigned status, const char *error, const char *challenge,
+    const char *description)
+{
+	int r;
+
+	srv_kvlist_clear(&resp->headers);
+	r = srv_resp_error(resp, status, error, description);
+	if (r == 0 && challenge != NULL)
+		r = srv_resp_header(resp, "WWW-Authenticate", challenge);
+	return r != 0 ? r : EID_ERR_DENIED;
+}
+
+/* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+static int
+b64token_ok(const char *s)
+{
+	size_t i = 0;
+
+	while (s[i] != '\0' && (((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z') ||
+	    (s[i] >= '0' && s[i] <= '9') || strchr("-._~+/", s[i]) != NULL))
+		i++;
+	if (i == 0)
+		return 0;
+	while (s[i] == '=')
+		i++;
+	return s[i] == '\0';
+}
+
+static int
+scope_contains(const char *list, const char *want)
+{
+	size_t n = strlen(want);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		size_t m = strcspn(p, " ");
+
+		if (m == n && strncmp(p, want, n) == 0)
+			return 1;
+		p += m;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+int
+srv_tokens_bearer(struct srv_app *app, const struct srv_req *req, const char *required_scope,
+    json_t **claims, struct srv_resp *resp)
+{
+	static const char invalid[] = BEARER_REALM ", error=\"invalid_token\"";
+	const char *auth, *tok;
+	struct srv_client *client = NULL;
+	json_t *c = NULL;
+	size_t count = 0;
+	int r;
+
+	*claims = NULL;
+	auth = srv_kvlist_get(&req->headers, "authorization", &count);
+	if (count > 1)
+		return bearer_deny(resp, 400, "invalid_request", BEARER_REALM ", error=\"invalid_request\"",
+		    "Give the Authorization header once.");
+	if (auth == NULL || strncasecmp(auth, "Bearer", 6) != 0 || (auth[6] != ' ' && auth[6] != '\0'))
+		return bearer_deny(resp, 401, "invalid_token", BEARER_REALM,
+		    "This endpoint needs an access token: Authorization: Bearer <token>.");
+	for (tok = auth + 6; *tok == ' '; tok++)
+		;
+	if (!b64token_ok(tok))
+		return bearer_deny(resp, 401, "invalid_token", invalid,
+		    "The access token is invalid, expired or revoked.");
+	r = srv_tokens_verify_access(app, tok, &c);
+	if (r == EID_ERR_NOMEM || r == EID_ERR_REDIS || r == EID_ERR_REDIS_DOWN)
+		return r;
+	if (r != 0)
+		return bearer_deny(resp, 401, "invalid_token", invalid,
+		    "The access token is invalid, expired or revoked.");
+	/* a removed or disabled client's tokens stop working at once */
+	r = srv_store_client_get(app->store, json_string_value(json_object_get(c, "client_id")), &client);
+	if (r == EID_ERR_NOT_FOUND || (r == 0 && client->disabled)) {
+		srv_client_free(&client);
+		json_decref(c);
+		return bearer_deny(resp, 401, "invalid_token", invalid,
+		    "The access token is invalid, expired or revoked.");
+	}
+	srv_client_free(&client);
+	if (r != 0) {
+		json_decref(c);
+		return r;
+	}
+	if (required_scope != NULL &&
+	    !scope_contains(json_string_value(json_object_get(c, "scope")), required_scope)) {
+		char ch[160];
+
+		json_decref(c);
+		snprintf(ch, sizeof(ch), BEARER_REALM ", error=\"insufficient_scope\", scope=\"%s\"",
+		    required_scope);
+		return bearer_deny(resp, 403, "insufficient_scope", ch,
+		    "The access token does not carry the scope this endpoint needs.");
+	}
+	*claims = c;
+	return 0;
 }

@@ -76,4 +76,22 @@ int srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json
 /* Put the token's jti on the denylist until its exp. 0 or EID_ERR_REDIS*. */
 int srv_tokens_revoke_access(struct srv_app *app, const json_t *claims) EID_WARN_UNUSED;
 
+/*
+ * Bearer authentication of a resource request (RFC 6750 section 2.1, 3): the token comes
+ * from "Authorization: Bearer <b64token>" only (not from the query or the body). The
+ * token must verify (srv_tokens_verify_access, so revoked tokens fail), its client must
+ * still exist and not be disabled, and its space-separated scope must contain
+ * required_scope (NULL: no scope needed). Results:
+ *   0                  *claims is the caller's (json_decref)
+ *   EID_ERR_DENIED     resp holds the answer: 401 + WWW-Authenticate: Bearer realm="eid"
+ *                      (no credentials, or another scheme); 401 error="invalid_token"
+ *                      (invalid, expired, revoked, client gone); 400 invalid_request
+ *                      (Authorization given twice); 403 error="insufficient_scope",
+ *                      scope="<required_scope>". Each with a JSON error body.
+ *   other              EID_ERR_REDIS* (denylist unreadable), EID_ERR_DB*, EID_ERR_NOMEM:
+ *                      the caller returns it (-> 503 / 500)
+ */
+int srv_tokens_bearer(struct srv_app *app, const struct srv_req *req, const char *required_scope,
+    json_t **claims, struct srv_resp *resp) EID_WARN_UNUSED;
+
 #endif /* SRV_TOKENS_H */
