@@ -119,7 +119,7 @@ srv_handle_home(struct srv_app *app, const struct srv_req *req, struct srv_resp 
 	    "<title>eID</title></head><body><main>"
 	    "<h1>eID &mdash; Định danh điện tử</h1>"
 	    "<p>The e-ID server is running.</p>"
-	    "<ul><li><a href=\"/jwks\">JWKS</a></li><li><a href=\"/readyz\">/readyz</a></li></ul>"
+	    "<ul><li><a href=\"/login\">Đăng nhập / Sign in</a></li><li><a href=\"/jwks\">JWKS</a></li><li><a href=\"/readyz\">/readyz</a></li></ul>"
 	    "<p>Issuer: <code>");
 	r = r != 0 ? r : srv_html_add_escaped(&resp->body, app->cfg->issuer);
 	return r != 0 ? r : cx_dynbuf_add_str(&resp->body, "</code></p></main></body></html>\n");
