@@ -75,21 +75,6 @@ out:
 	return r;
 }
 
-/* application/json, optionally with parameters (charset=utf-8) */
-static int
-is_json_content_type(const char *ct)
-{
-	static const char want[] = "application/json";
-	size_t n = sizeof(want) - 1;
-
-	if (ct == NULL || strncasecmp(ct, want, n) != 0)
-		return 0;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
-
 /* SRV_DOC_CHALLENGE_*: take the submitted challenge; one issued to someone else is
  * consumed too (it was disclosed to another party, so it must not be usable). */
 static int
@@ -165,7 +150,7 @@ srv_handle_documents_verify(struct srv_app *app, const struct srv_req *req, stru
 	if ((r = srv_tokens_bearer(app, req, DOC_SCOPE, &claims, resp)) != 0)
 		return r == EID_ERR_DENIED ? 0 : r;
 	client_id = json_string_value(json_object_get(claims, "client_id"));
-	if (!is_json_content_type(srv_req_header(req, "content-type"))) {
+	if (!srv_content_type_is(srv_req_header(req, "content-type"), "application/json")) {
 		r = srv_resp_error(resp, 415, "invalid_request",
 		    "The request body must be application/json.");
 		goto out;

@@ -330,26 +330,13 @@ out:
 	return r;
 }
 
-static int
-is_form_content_type(const char *ct)
-{
-	static const char want[] = "application/x-www-form-urlencoded";
-	size_t n = sizeof(want) - 1;
-
-	if (ct == NULL || strncasecmp(ct, want, n) != 0)
-		return 0;
-	ct += n;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
-}
-
 int
 srv_oauth_check_form(const struct srv_req *req, struct srv_oauth_error *err)
 {
 	size_t i, j;
 
-	if (req->method != SRV_POST || !is_form_content_type(srv_req_header(req, "content-type")))
+	if (req->method != SRV_POST || !srv_content_type_is(srv_req_header(req, "content-type"),
+	    "application/x-www-form-urlencoded"))
 		return deny(err, 400, "invalid_request",
 		    "The request must be a POST with an application/x-www-form-urlencoded body.");
 	for (i = 0; i < req->form.n; i++)

@@ -200,3 +200,16 @@ srv_pct_encode(struct cx_dynbuf *b, const char *s, const char *also_safe)
 	}
 	return r;
 }
+
+int
+srv_content_type_is(const char *ct, const char *mime)
+{
+	size_t n = strlen(mime);
+
+	if (ct == NULL || strncasecmp(ct, mime, n) != 0)
+		return 0;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}

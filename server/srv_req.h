@@ -76,6 +76,10 @@ int srv_resp_text(struct srv_resp *resp, unsigned status, const char *content_ty
 /* Append text with & < > " ' escaped for HTML text and attribute values. */
 int srv_html_add_escaped(struct cx_dynbuf *b, const char *text) EID_WARN_UNUSED;
 
+/* 1 if a Content-Type header value names the media type mime (case-insensitive),
+ * with or without parameters such as "; charset=utf-8". */
+int srv_content_type_is(const char *header, const char *mime);
+
 /* Append s percent-encoded (RFC 3986): unreserved characters and those in also_safe
  * (may be "") are kept, every other byte becomes %XX. */
 int srv_pct_encode(struct cx_dynbuf *b, const char *s, const char *also_safe) EID_WARN_UNUSED;
