@@ -42,30 +42,6 @@ cookie_secure(const struct srv_app *app)
 	return 1;
 }
 
-/* The value of cookie `name` (exactly len-1 chars) into out; 0 or EID_ERR_NOT_FOUND. */
-static int
-cookie_get(const struct srv_req *req, const char *name, char *out, size_t outsz)
-{
-	const char *p = srv_req_header(req, "cookie");
-	size_t nlen = strlen(name);
-
-	while (p != NULL && *p != '\0') {
-		p += strspn(p, " ;");
-		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			const char *v = p + nlen + 1;
-			size_t vlen = strcspn(v, "; ");
-
-			if (vlen + 1 != outsz)
-				return EID_ERR_NOT_FOUND;
-			memcpy(out, v, vlen);
-			out[vlen] = '\0';
-			return 0;
-		}
-		p = strchr(p, ';');
-	}
-	return EID_ERR_NOT_FOUND;
-}
-
 static int
 set_cookie(const struct srv_app *app, struct srv_resp *resp, const char *name, const char *value,
     const char *attrs)
@@ -107,7 +83,7 @@ static int
 csrf_token(const struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
     char tok[CSRF_LEN])
 {
-	if (cookie_get(req, CSRF_COOKIE, tok, CSRF_LEN) == 0)
+	if (srv_cookie_get(srv_req_header(req, "cookie"), CSRF_COOKIE, tok, CSRF_LEN) == 0)
 		return 0;
 	cx_random_token(tok, CSRF_LEN, CSRF_BYTES);
 	return set_cookie(app, resp, CSRF_COOKIE, tok, "SameSite=Strict");
@@ -123,7 +99,8 @@ csrf_ok(const struct srv_req *req)
 	int ok;
 
 	field = srv_kvlist_get(&req->form, "csrf", &count);
-	if (field == NULL || count != 1 || cookie_get(req, CSRF_COOKIE, tok, sizeof(tok)) != 0)
+	if (field == NULL || count != 1 ||
+	    srv_cookie_get(srv_req_header(req, "cookie"), CSRF_COOKIE, tok, sizeof(tok)) != 0)
 		return 0;
 	ok = cx_ct_streq(tok, field);
 	cx_wipe(tok, sizeof(tok));

@@ -213,3 +213,26 @@ srv_content_type_is(const char *ct, const char *mime)
 		ct++;
 	return *ct == '\0' || *ct == ';';
 }
+
+int
+srv_cookie_get(const char *header, const char *name, char *out, size_t outsz)
+{
+	const char *p = header;
+	size_t nlen = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " ;");
+		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			size_t vlen = strcspn(v, "; ");
+
+			if (vlen + 1 != outsz)
+				return EID_ERR_NOT_FOUND;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p = strchr(p, ';');
+	}
+	return EID_ERR_NOT_FOUND;
+}

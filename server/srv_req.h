@@ -76,6 +76,10 @@ int srv_resp_text(struct srv_resp *resp, unsigned status, const char *content_ty
 /* Append text with & < > " ' escaped for HTML text and attribute values. */
 int srv_html_add_escaped(struct cx_dynbuf *b, const char *text) EID_WARN_UNUSED;
 
+/* The value of cookie `name` from a Cookie header (NULL is fine) into out, which must be
+ * exactly one byte longer than the value: 0, or EID_ERR_NOT_FOUND (absent or wrong length). */
+int srv_cookie_get(const char *header, const char *name, char *out, size_t outsz) EID_WARN_UNUSED;
+
 /* 1 if a Content-Type header value names the media type mime (case-insensitive),
  * with or without parameters such as "; charset=utf-8". */
 int srv_content_type_is(const char *header, const char *mime);

@@ -120,25 +120,7 @@ srv_session_clear(struct srv_session *s)
 int
 srv_session_cookie_id(const char *cookie, char out[SRV_SESSION_ID_LEN])
 {
-	const char *p = cookie;
-	size_t nlen = strlen(SRV_SESSION_COOKIE);
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == ';')
-			p++;
-		if (strncmp(p, SRV_SESSION_COOKIE, nlen) == 0 && p[nlen] == '=') {
-			const char *v = p + nlen + 1;
-			size_t vlen = strcspn(v, "; ");
-
-			if (vlen != SRV_SESSION_ID_LEN - 1)
-				return EID_ERR_NOT_FOUND;
-			memcpy(out, v, vlen);
-			out[vlen] = '\0';
-			return 0;
-		}
-		p = strchr(p, ';');
-	}
-	return EID_ERR_NOT_FOUND;
+	return srv_cookie_get(cookie, SRV_SESSION_COOKIE, out, SRV_SESSION_ID_LEN);
 }
 
 int
