@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "cx_util.h"
 #include "eid_limits.h"
 #include "srv_app.h"
@@ -109,6 +111,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "eidd: libsodium initialisation failed\n");
 		return 1;
 	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "eidd: libcurl initialisation failed\n");
+		return 1;
+	}
 	if (srv_config_load(&cfg, config_path, environ, err, sizeof(err)) != 0) {
 		fprintf(stderr, "eidd: %s\n", err);
 		return 1;
@@ -189,5 +195,6 @@ out:
 	srv_secret_free(&secret);
 	if (have_cfg)
 		srv_config_free(&cfg);
+	curl_global_cleanup();
 	return rc;
 }
