@@ -8,6 +8,8 @@
  *   SRV_SUBKEY_TOTP           secretbox key for TOTP secrets at rest
  *   SRV_SUBKEY_REDIS_KEYS     hashing of secret ids into Redis key names
  *   SRV_SUBKEY_AUDIT_PSEUDONYM  keyed hash of citizen IDs in audit details (citizen_ref)
+ *   SRV_SUBKEY_PAIRWISE       pairwise subject identifiers (srv_subject.h)
+ *   SRV_SUBKEY_TOKEN_REF      sealing of the account reference inside access tokens
  */
 #ifndef SRV_SECRET_H
 #define SRV_SECRET_H
@@ -18,7 +20,7 @@
 #include "eid_err.h"
 
 enum srv_subkey { SRV_SUBKEY_CLIENT_SECRET = 1, SRV_SUBKEY_TOTP = 2, SRV_SUBKEY_REDIS_KEYS = 3,
-    SRV_SUBKEY_AUDIT_PSEUDONYM = 4 };
+    SRV_SUBKEY_AUDIT_PSEUDONYM = 4, SRV_SUBKEY_PAIRWISE = 5, SRV_SUBKEY_TOKEN_REF = 6 };
 
 struct srv_secret;
 

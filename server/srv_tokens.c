@@ -71,6 +71,26 @@ out:
 	return r;
 }
 
+int
+srv_tokens_sign_jwt(struct srv_app *app, enum tok_alg alg, const char *typ,
+    const json_t *claims, char **out)
+{
+	const struct srv_keys_snapshot *snap;
+	int r;
+
+	*out = NULL;
+	if ((unsigned)alg > TOK_ALG_EDDSA)
+		return EID_ERR_INVALID_ARGUMENT;
+	(void)srv_keys_refresh(app->keys);
+	snap = srv_keys_acquire(app->keys);
+	if (snap->active[alg] == NULL)
+		r = EID_ERR_KEY;
+	else
+		r = tok_jwt_sign(snap->active[alg], typ != NULL ? typ : "JWT", claims, out);
+	srv_keys_release(app->keys, snap);
+	return r;
+}
+
 static int
 nonempty_string(const json_t *o, const char *name)
 {

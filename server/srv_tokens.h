@@ -39,6 +39,13 @@ struct srv_access_token_params {
 };
 
 /*
+ * Sign claims as a compact JWS with the active key of alg (header alg, kid, typ; typ
+ * NULL: "JWT"). *out is malloc'd. EID_ERR_KEY when no key of that alg is active.
+ */
+int srv_tokens_sign_jwt(struct srv_app *app, enum tok_alg alg, const char *typ,
+    const json_t *claims, char **out) EID_WARN_UNUSED;
+
+/*
  * The claims set of a new access token (pure: time and jti given). Caller json_decref.
  */
 int srv_tokens_access_claims(const char *issuer, const struct srv_access_token_params *p,
