@@ -201,6 +201,7 @@ start_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *r
 {
 	char old[SRV_SESSION_ID_LEN];
 	const char *cookie = srv_req_header(req, "cookie");
+	char sid[CX_B64URL_LEN(16)];
 	struct srv_session s;
 	json_t *data;
 	int r;
@@ -211,8 +212,11 @@ start_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *r
 		if (r != 0)
 			return r;
 	}
-	data = json_pack("{s:s,s:s,s:[s,s],s:I}", "account", account_id, "acr", "urn:eid:level:1",
-	    "amr", "pwd", "otp", "auth_time", (json_int_t)app->now());
+	/* sid: the OIDC session id relying parties see (ID tokens, logout tokens) */
+	cx_random_token(sid, sizeof(sid), 16);
+	data = json_pack("{s:s,s:s,s:s,s:[s,s],s:I,s:[]}", "account", account_id, "sid", sid,
+	    "acr", "urn:eid:level:1", "amr", "pwd", "otp", "auth_time", (json_int_t)app->now(),
+	    "clients");
 	if (data == NULL)
 		return EID_ERR_NOMEM;
 	r = srv_session_create(app, data, &s);
