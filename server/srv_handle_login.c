@@ -17,46 +17,9 @@
 #include "srv_log.h"
 #include "srv_pages.h"
 #include "srv_session.h"
+#include "srv_web.h"
 
-#define CSRF_COOKIE "__Host-eid_csrf"
-#define CSRF_BYTES 32
-#define CSRF_LEN CX_B64URL_LEN(CSRF_BYTES)
 #define RETURN_TO_MAX 512
-
-/* Secure cookies, except when the issuer is a plain-http loopback URL (tests, demos). */
-static int
-cookie_secure(const struct srv_app *app)
-{
-	static const char *const loopback[] = { "127.", "localhost:", "localhost/", "[::1]" };
-	const char *iss = app->cfg->issuer, *host;
-	size_t i;
-
-	if (iss == NULL || strncasecmp(iss, "http://", 7) != 0)
-		return 1;
-	host = iss + 7;
-	if (strcasecmp(host, "localhost") == 0)
-		return 0;
-	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
-		if (strncasecmp(host, loopback[i], strlen(loopback[i])) == 0)
-			return 0;
-	return 1;
-}
-
-static int
-set_cookie(const struct srv_app *app, struct srv_resp *resp, const char *name, const char *value,
-    const char *attrs)
-{
-	char buf[256];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; %s%s", name, value, attrs,
-	    cookie_secure(app) ? "; Secure" : "");
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return EID_ERR_INTERNAL;
-	n = srv_resp_header(resp, "Set-Cookie", buf);
-	cx_wipe(buf, sizeof(buf));
-	return n;
-}
 
 /* Pure: a return_to we are willing to redirect to: a local path, else "/". */
 static const char *
@@ -76,35 +39,6 @@ safe_return_to(const char *v)
 			return "/";
 	}
 	return v;
-}
-
-/* The form's CSRF token: the cookie's if it has one, else a new one set as a cookie. */
-static int
-csrf_token(const struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
-    char tok[CSRF_LEN])
-{
-	if (srv_cookie_get(srv_req_header(req, "cookie"), CSRF_COOKIE, tok, CSRF_LEN) == 0)
-		return 0;
-	cx_random_token(tok, CSRF_LEN, CSRF_BYTES);
-	return set_cookie(app, resp, CSRF_COOKIE, tok, "SameSite=Strict");
-}
-
-/* Double-submit check: cookie and form field present, once, equal (constant time). */
-static int
-csrf_ok(const struct srv_req *req)
-{
-	char tok[CSRF_LEN];
-	const char *field;
-	size_t count = 0;
-	int ok;
-
-	field = srv_kvlist_get(&req->form, "csrf", &count);
-	if (field == NULL || count != 1 ||
-	    srv_cookie_get(srv_req_header(req, "cookie"), CSRF_COOKIE, tok, sizeof(tok)) != 0)
-		return 0;
-	ok = cx_ct_streq(tok, field);
-	cx_wipe(tok, sizeof(tok));
-	return ok;
 }
 
 static int
@@ -173,21 +107,12 @@ render_message(struct srv_resp *resp, unsigned status, enum srv_lang lang, enum 
 }
 
 static int
-redirect(struct srv_resp *resp, const char *location)
-{
-	cx_dynbuf_reset(&resp->body);
-	resp->status = 303;
-	resp->content_type = "text/plain; charset=utf-8";
-	return srv_resp_header(resp, "Location", location);
-}
-
-static int
 login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
-	char tok[CSRF_LEN];
+	char tok[SRV_CSRF_LEN];
 	int r;
 
-	if ((r = csrf_token(app, req, resp, tok)) == 0)
+	if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 		r = render_login(resp, 200, srv_pages_lang(req), tok,
 		    safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL)), NULL, -1);
 	cx_wipe(tok, sizeof(tok));
@@ -223,7 +148,7 @@ start_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *r
 	json_decref(data);
 	if (r != 0)
 		return r;
-	r = set_cookie(app, resp, SRV_SESSION_COOKIE, s.id, "SameSite=Lax");
+	r = srv_web_set_cookie(app, resp, SRV_SESSION_COOKIE, s.id, "SameSite=Lax");
 	srv_session_clear(&s);
 	return r;
 }
@@ -235,10 +160,10 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 	const char *username = srv_kvlist_get(&req->form, "username", NULL);
 	const char *return_to = safe_return_to(srv_kvlist_get(&req->form, "return_to", NULL));
 	struct srv_auth_result res;
-	char tok[CSRF_LEN];
+	char tok[SRV_CSRF_LEN];
 	int r;
 
-	if (!csrf_ok(req)) {
+	if (!srv_web_csrf_ok(req)) {
 		log_info("login_csrf_refused", LS("remote", req->remote_ip));
 		return render_message(resp, 403, lang, S_FORBIDDEN_TITLE, S_ERR_CSRF);
 	}
@@ -251,10 +176,10 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 		if ((r = start_session(app, req, resp, res.account_id)) != 0)
 			return r;
 		log_info("login_ok", LS("account", res.account_id), LS("acr", "urn:eid:level:1"));
-		return redirect(resp, return_to);
+		return srv_web_redirect(resp, return_to);
 	case SRV_AUTH_THROTTLED:
 		log_info("login_throttled", LS("remote", req->remote_ip));
-		if ((r = csrf_token(app, req, resp, tok)) == 0)
+		if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 			r = render_login(resp, 429, lang, tok, return_to, NULL, S_ERR_THROTTLED);
 		r = r != 0 ? r : srv_resp_header(resp, "Retry-After", "900");
 		break;
@@ -262,7 +187,7 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 	default:
 		log_info("login_failed", LS("remote", req->remote_ip));
 		/* keep the typed ID number only if it looks like one (it is echoed, escaped) */
-		if ((r = csrf_token(app, req, resp, tok)) == 0)
+		if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 			r = render_login(resp, 401, lang, tok, return_to,
 			    username != NULL && strlen(username) <= 12 ? username : NULL, S_ERR_CREDENTIALS);
 		break;
@@ -286,7 +211,7 @@ srv_handle_logout(struct srv_app *app, const struct srv_req *req, struct srv_res
 	char id[SRV_SESSION_ID_LEN];
 	int r;
 
-	if (!csrf_ok(req))
+	if (!srv_web_csrf_ok(req))
 		return render_message(resp, 403, srv_pages_lang(req), S_FORBIDDEN_TITLE, S_ERR_CSRF);
 	if (cookie != NULL && srv_session_cookie_id(cookie, id) == 0) {
 		r = srv_session_destroy(app, id);
@@ -294,9 +219,9 @@ srv_handle_logout(struct srv_app *app, const struct srv_req *req, struct srv_res
 		if (r != 0)
 			return r;
 	}
-	if ((r = set_cookie(app, resp, SRV_SESSION_COOKIE, "", "SameSite=Lax; Max-Age=0")) != 0)
+	if ((r = srv_web_set_cookie(app, resp, SRV_SESSION_COOKIE, "", "SameSite=Lax; Max-Age=0")) != 0)
 		return r;
-	return redirect(resp, "/");
+	return srv_web_redirect(resp, "/");
 }
 
 int

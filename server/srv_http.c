@@ -179,7 +179,19 @@ srv_http_security_headers(const struct srv_resp *resp, struct srv_kvlist *out)
 		static const char csp[] =
 		    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
 		    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-		r = srv_kvlist_add(out, "Content-Security-Policy", 23, csp, sizeof(csp) - 1);
+		char dyn[sizeof(csp) + 300];
+		int n;
+
+		/* form_post answers post to the client's origin: allow exactly that one */
+		if (resp->form_action != NULL && strlen(resp->form_action) < 256 &&
+		    strpbrk(resp->form_action, " ;,'\"\r\n") == NULL) {
+			n = snprintf(dyn, sizeof(dyn), "default-src 'none'; script-src 'self'; "
+			    "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+			    "form-action 'self' %s; frame-ancestors 'none'; base-uri 'none'",
+			    resp->form_action);
+			r = srv_kvlist_add(out, "Content-Security-Policy", 23, dyn, (size_t)n);
+		} else
+			r = srv_kvlist_add(out, "Content-Security-Policy", 23, csp, sizeof(csp) - 1);
 		r = r != 0 ? r : srv_kvlist_add(out, "X-Frame-Options", 15, "DENY", 4);
 		r = r != 0 ? r : srv_kvlist_add(out, "Referrer-Policy", 15, "no-referrer", 11);
 		if (r == 0 && !resp->no_store)

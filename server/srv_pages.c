@@ -25,6 +25,28 @@ static const char *const strings[SRV_LANG_COUNT][S_STR_COUNT] = {
 		[S_FORBIDDEN_TITLE] = "Không thể xử lý yêu cầu",
 		[S_RELOAD] = "Quay lại trang đăng nhập",
 		[S_LOGOUT] = "Đăng xuất",
+		[S_CONSENT_TITLE] = "Cho phép chia sẻ thông tin",
+		[S_CONSENT_INTRO] = "Dịch vụ sau đề nghị truy cập thông tin của bạn:",
+		[S_CONSENT_LIST] = "Nếu bạn đồng ý, dịch vụ sẽ nhận được:",
+		[S_CONSENT_REMEMBER] = "Lựa chọn của bạn được ghi nhớ. Bạn có thể thu hồi sự đồng ý bất cứ lúc nào trên trang tài khoản.",
+		[S_CONSENT_ALLOW] = "Đồng ý",
+		[S_CONSENT_DENY] = "Từ chối",
+		[S_SCOPE_OPENID] = "Một mã nhận dạng riêng cho dịch vụ này (không phải số định danh của bạn)",
+		[S_SCOPE_PROFILE] = "Họ và tên, ngày sinh và giới tính",
+		[S_SCOPE_CITIZEN_ID] = "Số định danh cá nhân 12 chữ số",
+		[S_SCOPE_ADDRESS] = "Địa chỉ nơi thường trú",
+		[S_SCOPE_PHONE] = "Số điện thoại",
+		[S_SCOPE_EMAIL] = "Địa chỉ thư điện tử",
+		[S_SCOPE_OFFLINE] = "Tiếp tục truy cập các thông tin trên khi bạn không đăng nhập",
+		[S_AUTHZ_ERROR_TITLE] = "Không thể tiếp tục đăng nhập",
+		[S_AUTHZ_ERR_CLIENT] = "Dịch vụ đã chuyển bạn đến đây chưa được đăng ký hoặc đã bị khóa. Vui lòng quay lại dịch vụ và liên hệ bộ phận hỗ trợ của họ.",
+		[S_AUTHZ_ERR_REDIRECT] = "Địa chỉ trả về của dịch vụ không khớp với địa chỉ đã đăng ký. Để bảo vệ bạn, hệ thống không chuyển bạn tiếp. Vui lòng quay lại dịch vụ và thử lại.",
+		[S_AUTHZ_ERR_EXPIRED] = "Yêu cầu đăng nhập đã hết hạn. Vui lòng quay lại dịch vụ và bắt đầu lại.",
+		[S_LEVEL2_NEEDED] = "Dịch vụ này yêu cầu mức độ 2: đăng nhập bằng thẻ căn cước gắn chip hoặc khóa truy cập (passkey) đã xác minh.",
+		[S_SIGNED_IN_AS] = "Bạn đang đăng nhập.",
+		[S_LOGOUT_TITLE] = "Đăng xuất",
+		[S_LOGOUT_CONFIRM] = "Bạn có muốn đăng xuất khỏi Định danh điện tử không?",
+		[S_LOGGED_OUT] = "Bạn đã đăng xuất.",
 	},
 	[SRV_LANG_EN] = {
 		[S_LANG_CODE] = "en",
@@ -45,6 +67,28 @@ static const char *const strings[SRV_LANG_COUNT][S_STR_COUNT] = {
 		[S_FORBIDDEN_TITLE] = "The request cannot be processed",
 		[S_RELOAD] = "Back to the sign-in page",
 		[S_LOGOUT] = "Sign out",
+		[S_CONSENT_TITLE] = "Allow access to your information",
+		[S_CONSENT_INTRO] = "This service asks to access your information:",
+		[S_CONSENT_LIST] = "If you allow it, the service will receive:",
+		[S_CONSENT_REMEMBER] = "Your choice is remembered. You can withdraw your consent at any time on your account page.",
+		[S_CONSENT_ALLOW] = "Allow",
+		[S_CONSENT_DENY] = "Deny",
+		[S_SCOPE_OPENID] = "An identifier for you that only this service uses (not your ID number)",
+		[S_SCOPE_PROFILE] = "Your full name, date of birth and sex",
+		[S_SCOPE_CITIZEN_ID] = "Your 12-digit personal ID number",
+		[S_SCOPE_ADDRESS] = "Your permanent address",
+		[S_SCOPE_PHONE] = "Your phone number",
+		[S_SCOPE_EMAIL] = "Your email address",
+		[S_SCOPE_OFFLINE] = "Continued access to this information while you are not signed in",
+		[S_AUTHZ_ERROR_TITLE] = "Sign-in cannot continue",
+		[S_AUTHZ_ERR_CLIENT] = "The service that sent you here is not registered or has been disabled. Go back to the service and contact its support.",
+		[S_AUTHZ_ERR_REDIRECT] = "The service's return address does not match the one it registered. For your safety you were not sent on. Go back to the service and try again.",
+		[S_AUTHZ_ERR_EXPIRED] = "The sign-in request has expired. Go back to the service and start again.",
+		[S_LEVEL2_NEEDED] = "This service requires level 2: sign in with your chip-based citizen ID card or a verified passkey.",
+		[S_SIGNED_IN_AS] = "You are signed in.",
+		[S_LOGOUT_TITLE] = "Sign out",
+		[S_LOGOUT_CONFIRM] = "Do you want to sign out of e-ID?",
+		[S_LOGGED_OUT] = "You are signed out.",
 	},
 };
 
@@ -235,4 +279,7 @@ const char srv_pages_css[] =
     "background:var(--accent);color:#fff;cursor:pointer;}\n"
     ".error{border-left:4px solid var(--accent);background:#fde8e7;color:#5f1410;padding:.6rem .8rem;}\n"
     "footer{text-align:center;margin:2rem 0;}\n"
+    "ul.scopes{padding-left:1.2rem;}\n"
+    ".actions{display:flex;gap:.8rem;}\n.actions button{flex:1;}\n"
+    "button.secondary{background:#555;}\n"
     "@media (prefers-color-scheme:dark){.hint{color:#bbb;}.error{background:#3b1614;color:#fdd;}}\n";

@@ -111,6 +111,8 @@ srv_resp_clear(struct srv_resp *resp)
 {
 	cx_dynbuf_free(&resp->body);
 	srv_kvlist_clear(&resp->headers);
+	free(resp->form_action);
+	resp->form_action = NULL;
 }
 
 int

@@ -51,6 +51,7 @@ struct srv_resp {
 	int no_store;               /* Cache-Control: no-store (responses carrying secrets) */
 	int html;                   /* add the HTML security headers (CSP etc.) */
 	long cache_max_age;         /* > 0: Cache-Control: public, max-age=N (when !no_store) */
+	char *form_action;          /* owned; an extra origin for CSP form-action (form_post) */
 };
 
 int srv_kvlist_add(struct srv_kvlist *l, const char *k, size_t klen, const char *v, size_t vlen) EID_WARN_UNUSED;

@@ -89,6 +89,12 @@ struct srv_store_ops {
 	int (*key_add)(struct srv_store *s, const struct srv_signing_key_row *k);
 	int (*key_list)(struct srv_store *s, struct srv_signing_key_row ***out, size_t *n);
 	int (*key_set_state)(struct srv_store *s, const char *kid, const char *state);
+	/* consents: the scope a citizen (by account id) granted a client; remembered */
+	int (*consent_get)(struct srv_store *s, const char *account_id, const char *client_id,
+	    char **scope);
+	int (*consent_set)(struct srv_store *s, const char *account_id, const char *client_id,
+	    const char *scope, int64_t now);
+	int (*consent_remove)(struct srv_store *s, const char *account_id, const char *client_id);
 	/* audit */
 	int (*audit_append)(struct srv_store *s, const struct srv_audit_event *e);
 	int (*audit_list)(struct srv_store *s, int64_t after_id, size_t max,
@@ -130,6 +136,9 @@ static inline int srv_store_citizen_set_password(struct srv_store *s, int64_t id
 static inline int srv_store_key_add(struct srv_store *s, const struct srv_signing_key_row *k) { return s->ops->key_add(s, k); }
 static inline int srv_store_key_list(struct srv_store *s, struct srv_signing_key_row ***o, size_t *n) { return s->ops->key_list(s, o, n); }
 static inline int srv_store_key_set_state(struct srv_store *s, const char *kid, const char *st) { return s->ops->key_set_state(s, kid, st); }
+static inline int srv_store_consent_get(struct srv_store *s, const char *a, const char *c, char **sc) { return s->ops->consent_get(s, a, c, sc); }
+static inline int srv_store_consent_set(struct srv_store *s, const char *a, const char *c, const char *sc, int64_t now) { return s->ops->consent_set(s, a, c, sc, now); }
+static inline int srv_store_consent_remove(struct srv_store *s, const char *a, const char *c) { return s->ops->consent_remove(s, a, c); }
 static inline int srv_store_audit_append(struct srv_store *s, const struct srv_audit_event *e) { return s->ops->audit_append(s, e); }
 static inline int srv_store_audit_list(struct srv_store *s, int64_t after, size_t max, struct srv_audit_event ***o, size_t *n) { return s->ops->audit_list(s, after, max, o, n); }
 

@@ -895,6 +895,74 @@ out:
 	return r;
 }
 
+/* ---- consents ---- */
+
+static int
+sq_consent_get(struct srv_store *s, const char *account_id, const char *client_id, char **scope)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*scope = NULL;
+	if (account_id == NULL || client_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, "SELECT c.scope FROM consents c JOIN citizens z ON z.id = c.citizen"
+	    " WHERE z.account_id = ?1 AND c.client_id = ?2", &st)) != 0 ||
+	    (r = bind_text(st, 1, account_id)) != 0 ||
+	    (r = bind_text(st, 2, client_id)) != 0 ||
+	    (r = step_row(st)) != 0 ||
+	    (r = col_text(st, 0, scope)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_consent_set(struct srv_store *s, const char *account_id, const char *client_id,
+    const char *scope, int64_t now)
+{
+	static const char sql[] =
+	    "INSERT INTO consents(citizen, client_id, scope, granted_at)"
+	    " SELECT id, ?2, ?3, ?4 FROM citizens WHERE account_id = ?1"
+	    " ON CONFLICT(citizen, client_id) DO UPDATE SET scope = excluded.scope,"
+	    " granted_at = excluded.granted_at";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (account_id == NULL || client_id == NULL || scope == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, account_id)) != 0 ||
+	    (r = bind_text(st, 2, client_id)) != 0 ||
+	    (r = bind_text(st, 3, scope)) != 0 ||
+	    (r = bind_int(st, 4, now)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_consent_remove(struct srv_store *s, const char *account_id, const char *client_id)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (account_id == NULL || client_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, "DELETE FROM consents WHERE client_id = ?2 AND citizen ="
+	    " (SELECT id FROM citizens WHERE account_id = ?1)", &st)) != 0 ||
+	    (r = bind_text(st, 1, account_id)) != 0 ||
+	    (r = bind_text(st, 2, client_id)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* ---- signing keys ---- */
 
 static int
@@ -1272,6 +1340,9 @@ static const struct srv_store_ops sqlite_ops = {
 	.key_add = sq_key_add,
 	.key_list = sq_key_list,
 	.key_set_state = sq_key_set_state,
+	.consent_get = sq_consent_get,
+	.consent_set = sq_consent_set,
+	.consent_remove = sq_consent_remove,
 	.audit_append = sq_audit_append,
 	.audit_list = sq_audit_list,
 };

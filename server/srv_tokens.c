@@ -4,8 +4,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/sha.h>
+#include <sodium.h>
+
 #include "cx_util.h"
 #include "eid_limits.h"
+#include "srv_secret.h"
 #include "srv_tokens.h"
 #include "tok_jws.h"
 #include "tok_jwt.h"
@@ -32,13 +36,133 @@ srv_tokens_access_claims(const char *issuer, const struct srv_access_token_param
 	(void)json_object_del(c, "nbf");
 	if (json_object_set_new(c, "client_id", json_string(p->client_id)) != 0 ||
 	    json_object_set_new(c, "jti", json_string(jti)) != 0 ||
-	    (p->scope != NULL && json_object_set_new(c, "scope", json_string(p->scope)) != 0))
+	    (p->scope != NULL && json_object_set_new(c, "scope", json_string(p->scope)) != 0) ||
+	    (p->acr != NULL && json_object_set_new(c, "acr", json_string(p->acr)) != 0) ||
+	    (p->auth_time > 0 && json_object_set_new(c, "auth_time", json_integer(p->auth_time)) != 0))
 		goto out;
 	*out = c;
 	c = NULL;
 	r = 0;
 out:
 	json_decref(c);
+	return r;
+}
+
+#define REF_MAX_ACCOUNT 64
+
+static int
+seal_account(const struct srv_secret *secret, const char *account, json_t *claims)
+{
+	uint8_t key[32], box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + REF_MAX_ACCOUNT];
+	char enc[CX_B64URL_LEN(sizeof(box))];
+	size_t n = strlen(account);
+	int r;
+
+	if (n == 0 || n > REF_MAX_ACCOUNT)
+		return EID_ERR_INVALID_ARGUMENT;
+	srv_secret_derive(secret, SRV_SUBKEY_TOKEN_REF, key);
+	cx_random(box, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const uint8_t *)account, n, box, key);
+	cx_wipe(key, sizeof(key));
+	if ((r = cx_b64url_encode(enc, sizeof(enc), box,
+	    crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n)) != 0)
+		return r;
+	return json_object_set_new(claims, "eid_ref", json_string(enc)) == 0 ? 0 : EID_ERR_NOMEM;
+}
+
+int
+srv_tokens_account_ref(const struct srv_secret *secret, const json_t *claims, char **account)
+{
+	const char *ref = json_string_value(json_object_get(claims, "eid_ref"));
+	uint8_t key[32], box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + REF_MAX_ACCOUNT];
+	uint8_t plain[REF_MAX_ACCOUNT + 1];
+	size_t n = 0;
+	int r = EID_ERR_NOT_FOUND;
+
+	*account = NULL;
+	if (ref == NULL || cx_b64url_decode(box, sizeof(box), &n, ref, strlen(ref)) != 0 ||
+	    n <= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+		return EID_ERR_NOT_FOUND;
+	srv_secret_derive(secret, SRV_SUBKEY_TOKEN_REF, key);
+	if (crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES,
+	    n - crypto_secretbox_NONCEBYTES, box, key) == 0) {
+		n -= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+		plain[n] = '\0';
+		if (strlen((char *)plain) == n) {
+			*account = strdup((char *)plain);
+			r = *account != NULL ? 0 : EID_ERR_NOMEM;
+		}
+	}
+	cx_wipe(key, sizeof(key));
+	cx_wipe(plain, sizeof(plain));
+	return r;
+}
+
+int
+srv_tokens_at_hash(enum tok_alg alg, const char *access_token, char *out, size_t outsz)
+{
+	unsigned char h[64];
+	size_t hl;
+
+	if (alg == TOK_ALG_EDDSA) {
+		SHA512((const unsigned char *)access_token, strlen(access_token), h);
+		hl = 64;
+	} else {
+		SHA256((const unsigned char *)access_token, strlen(access_token), h);
+		hl = 32;
+	}
+	/* the left-most half of the hash, base64url */
+	return cx_b64url_encode(out, outsz, h, hl / 2);
+}
+
+int
+srv_tokens_id_claims(const char *issuer, const struct srv_id_token_params *p, time_t now,
+    json_t **out)
+{
+	char ath[CX_B64URL_LEN(32)];
+	json_t *c = NULL;
+	int r;
+
+	*out = NULL;
+	if (p->client_id == NULL || p->sub == NULL || p->acr == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = tok_jwt_claims_new(issuer, p->sub, p->client_id, now, SRV_ID_TOKEN_LIFETIME, &c)) != 0)
+		return r;
+	(void)json_object_del(c, "nbf");
+	r = EID_ERR_NOMEM;
+	if (json_object_set_new(c, "auth_time", json_integer(p->auth_time)) != 0 ||
+	    json_object_set_new(c, "acr", json_string(p->acr)) != 0 ||
+	    json_object_set_new(c, "azp", json_string(p->client_id)) != 0 ||
+	    (p->amr != NULL && json_object_set(c, "amr", (json_t *)p->amr) != 0) ||
+	    (p->nonce != NULL && json_object_set_new(c, "nonce", json_string(p->nonce)) != 0) ||
+	    (p->sid != NULL && json_object_set_new(c, "sid", json_string(p->sid)) != 0))
+		goto out;
+	if (p->access_token != NULL) {
+		if ((r = srv_tokens_at_hash(p->alg, p->access_token, ath, sizeof(ath))) != 0)
+			goto out;
+		r = EID_ERR_NOMEM;
+		if (json_object_set_new(c, "at_hash", json_string(ath)) != 0)
+			goto out;
+	}
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	json_decref(c);
+	return r;
+}
+
+int
+srv_tokens_issue_id(struct srv_app *app, const struct srv_id_token_params *p, char **token)
+{
+	json_t *claims = NULL;
+	int r;
+
+	*token = NULL;
+	if ((r = srv_tokens_id_claims(app->cfg->issuer, p, app->now(), &claims)) != 0)
+		return r;
+	r = srv_tokens_sign_jwt(app, p->alg, "JWT", claims, token);
+	json_decref(claims);
 	return r;
 }
 
@@ -53,7 +177,10 @@ srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_param
 
 	*token = NULL;
 	cx_random_token(jti, sizeof(jti), SRV_TOKEN_JTI_BYTES);
-	if ((r = srv_tokens_access_claims(app->cfg->issuer, p, app->now(), jti, &claims)) != 0)
+	if ((r = srv_tokens_access_claims(app->cfg->issuer, p, app->now(),
+	    p->jti != NULL ? p->jti : jti, &claims)) != 0)
+		goto out;
+	if (p->account_id != NULL && (r = seal_account(app->secret, p->account_id, claims)) != 0)
 		goto out;
 	(void)srv_keys_refresh(app->keys);
 	snap = srv_keys_acquire(app->keys);

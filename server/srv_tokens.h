@@ -24,6 +24,7 @@
 
 #include "eid_err.h"
 #include "srv_app.h"
+#include "tok_key.h"
 
 #define SRV_ACCESS_TOKEN_LIFETIME   300     /* seconds */
 #define SRV_ACCESS_TOKEN_TYP        "at+jwt"
@@ -36,6 +37,11 @@ struct srv_access_token_params {
 	const char *aud;            /* NULL: the issuer */
 	const char *scope;          /* space-separated, may be NULL */
 	long lifetime;              /* 0: SRV_ACCESS_TOKEN_LIFETIME */
+	/* user tokens (authorization_code, refresh_token); NULL/0 for client_credentials */
+	const char *account_id;     /* sealed into the "eid_ref" claim (see below) */
+	const char *acr;
+	long long auth_time;
+	const char *jti;            /* NULL: a fresh one */
 };
 
 /*
@@ -57,6 +63,38 @@ int srv_tokens_access_claims(const char *issuer, const struct srv_access_token_p
  */
 int srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_params *p,
     char **token, long *expires_in) EID_WARN_UNUSED;
+
+/*
+ * A user token names the citizen to /userinfo without revealing the account id to the
+ * client (which may read the JWT): "eid_ref" is base64url(nonce || secretbox(account_id))
+ * under SRV_SUBKEY_TOKEN_REF. srv_tokens_account_ref opens it: *account malloc'd.
+ */
+int srv_tokens_account_ref(const struct srv_secret *secret, const json_t *claims, char **account)
+    EID_WARN_UNUSED;
+
+#define SRV_ID_TOKEN_LIFETIME 600
+
+struct srv_id_token_params {
+	const char *client_id;
+	const char *sub;
+	const char *nonce;          /* NULL: none */
+	const char *acr;
+	const json_t *amr;          /* array of strings */
+	long long auth_time;
+	const char *sid;            /* NULL: none */
+	const char *access_token;   /* for at_hash; NULL: none */
+	enum tok_alg alg;
+};
+
+/* The at_hash of an access token for alg (OIDC Core 3.1.3.6; SHA-512 for EdDSA). */
+int srv_tokens_at_hash(enum tok_alg alg, const char *access_token, char *out, size_t outsz)
+    EID_WARN_UNUSED;
+/* The ID token claims (pure). Caller json_decref. */
+int srv_tokens_id_claims(const char *issuer, const struct srv_id_token_params *p, time_t now,
+    json_t **out) EID_WARN_UNUSED;
+/* Sign a new ID token with the active key of p->alg. *token malloc'd. */
+int srv_tokens_issue_id(struct srv_app *app, const struct srv_id_token_params *p, char **token)
+    EID_WARN_UNUSED;
 
 /*
  * The RFC 9068 checks once the signature is good (pure): typ "at+jwt" (or
