@@ -80,6 +80,13 @@ int srv_handle_session(struct srv_app *app, const struct srv_req *req, struct sr
 int srv_handle_login(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_logout(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_static_css(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+/* Authorization endpoint and consent (srv_handle_authorize.c) */
+int srv_handle_authorize(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_consent(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_form_post_js(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+/* UserInfo (srv_handle_userinfo.c) and RP-initiated logout (srv_handle_end_session.c) */
+int srv_handle_userinfo(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+int srv_handle_end_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 /* OAuth/OIDC token endpoints (srv_handle_token.c, srv_handle_discovery.c, srv_handle_introspect.c) */
 int srv_handle_token(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_discovery(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);

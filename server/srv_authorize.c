@@ -344,18 +344,20 @@ enum srv_authz_next
 srv_authz_decide(const struct srv_authz_request *a, const struct srv_authz_session *s,
     long long now, struct srv_authz_error *err)
 {
-	int stale = 0, weak = 0;
+	int stale = 0, weak = 0, fresh;
 
+	/* a sign-in that happened for this very request satisfies prompt=login and max_age */
+	fresh = a->resumed && s->has_session && s->auth_time >= a->created;
 	if (!s->has_session)
 		stale = 1;
-	else {
-		if ((a->prompt & SRV_PROMPT_LOGIN) && s->auth_time < a->created)
+	else if (!fresh) {
+		if (a->prompt & SRV_PROMPT_LOGIN)
 			stale = 1;
-		if (a->max_age >= 0 && now - s->auth_time > a->max_age)
+		if (a->max_age == 0 || (a->max_age > 0 && now - s->auth_time > a->max_age))
 			stale = 1;
-		if (a->acr_level > s->level)
-			weak = 1;
 	}
+	if (s->has_session && a->acr_level > s->level)
+		weak = 1;
 	if (stale || weak) {
 		if (!(a->prompt & SRV_PROMPT_NONE))
 			return SRV_AUTHZ_LOGIN;

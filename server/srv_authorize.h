@@ -52,6 +52,7 @@ struct srv_authz_request {
 	int acr_level;              /* 0: not asked; 1 or 2: the lowest level acr_values accepts */
 	int form_post;              /* response_mode=form_post */
 	long long created;          /* when the request first arrived (unix seconds) */
+	int resumed;                /* not stored: 1 when loaded back after sign-in/consent */
 };
 
 /* An error decided by a pure step. redirect 0: show our page; 1: send to the client. */
@@ -92,8 +93,9 @@ enum srv_authz_next {
 };
 
 /*
- * Decide (pure). A session that is older than max_age, signed in before a prompt=login
- * request arrived, or below the requested level needs a new sign-in; prompt=none turns
+ * Decide (pure). A session that is older than max_age (0: any), or any session for a
+ * prompt=login request, needs a new sign-in, unless the request is resumed and the
+ * sign-in happened after it arrived; so does a session below the requested level; prompt=none turns
  * that into login_required (no session, stale) or unmet_authentication_requirements
  * (level too low), and a missing consent into consent_required.
  */

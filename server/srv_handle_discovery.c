@@ -86,7 +86,7 @@ discovery_build(const char *issuer)
 	    set_url(o, "jwks_uri", issuer, "/jwks") != 0 ||
 	    set_url(o, "introspection_endpoint", issuer, "/introspect") != 0 ||
 	    set_url(o, "revocation_endpoint", issuer, "/revoke") != 0 ||
-	    set_url(o, "end_session_endpoint", issuer, "/logout") != 0 ||
+	    set_url(o, "end_session_endpoint", issuer, "/end_session") != 0 ||
 	    set_list(o, "response_types_supported", response_types) != 0 ||
 	    set_list(o, "response_modes_supported", response_modes) != 0 ||
 	    set_list(o, "grant_types_supported", grant_types) != 0 ||

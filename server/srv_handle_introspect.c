@@ -3,8 +3,10 @@
  *
  * Both need an authenticated client (srv_oauth_client) and a form body with a `token`
  * parameter; token_type_hint is optional and, being only a hint, is not enforced
- * (RFC 7009 2.1, RFC 7662 2.1): every token is looked up as an access token, the only
- * kind this server issues so far.
+ * (RFC 7009 2.1, RFC 7662 2.1): a token with the shape of our refresh tokens (43
+ * base64url characters, no dots) is looked up as one (srv_grants), anything else as an
+ * access token. A refresh token is reported active only to the client it was issued
+ * to; revoking one revokes its whole family.
  *
  * Introspection answers {"active": false} for anything that is not a live access token
  * (bad form, bad signature, expired, revoked, oversized) and never says why. Revocation
@@ -14,6 +16,7 @@
  */
 #include <string.h>
 
+#include "srv_grants.h"
 #include "srv_log.h"
 #include "srv_oauth_client.h"
 #include "srv_tokens.h"
@@ -81,6 +84,36 @@ fail:
 	return NULL;
 }
 
+static int
+is_refresh_shape(const char *token)
+{
+	return strlen(token) == SRV_GRANT_TOKEN_LEN - 1 && strchr(token, '.') == NULL;
+}
+
+/* RFC 7662 for a refresh token: active only for its own client. Caller json_decref. */
+static int
+introspect_refresh(struct srv_app *app, const struct srv_client *client, const char *token,
+    json_t **out)
+{
+	json_t *g = NULL;
+	const char *owner;
+	int r;
+
+	*out = NULL;
+	r = srv_refresh_peek(app, token, &g);
+	if (r != 0 && r != EID_ERR_NOT_FOUND)
+		return r;
+	owner = g != NULL ? json_string_value(json_object_get(g, "client_id")) : NULL;
+	if (owner != NULL && strcmp(owner, client->client_id) == 0)
+		*out = json_pack("{s:b,s:s,s:O,s:s,s:s}", "active", 1, "client_id", owner,
+		    "scope", json_object_get(g, "scope"), "token_type", "refresh_token",
+		    "iss", app->cfg->issuer);
+	else
+		*out = json_pack("{s:b}", "active", 0);
+	json_decref(g);
+	return *out != NULL ? 0 : EID_ERR_NOMEM;
+}
+
 int
 srv_handle_introspect(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
@@ -91,6 +124,11 @@ srv_handle_introspect(struct srv_app *app, const struct srv_req *req, struct srv
 
 	if ((r = token_endpoint_begin(app, req, resp, &client, &token)) != 0)
 		return r == EID_ERR_DENIED ? 0 : r;
+	if (is_refresh_shape(token)) {
+		if ((r = introspect_refresh(app, client, token, &o)) == 0)
+			r = srv_resp_json(resp, 200, o);
+		goto out;
+	}
 	r = srv_tokens_verify_access(app, token, &claims);
 	if (r == EID_ERR_REDIS || r == EID_ERR_REDIS_DOWN)
 		goto out;
@@ -121,7 +159,22 @@ srv_handle_revoke(struct srv_app *app, const struct srv_req *req, struct srv_res
 	if ((r = token_endpoint_begin(app, req, resp, &client, &token)) != 0)
 		return r == EID_ERR_DENIED ? 0 : r;
 	/* an invalid, expired or foreign token: nothing to do, and the answer is the same */
-	if (srv_tokens_verify_access_signed(app, token, &claims) == 0) {
+	if (is_refresh_shape(token)) {
+		json_t *g = NULL;
+
+		r = srv_refresh_peek(app, token, &g);
+		if (r != 0 && r != EID_ERR_NOT_FOUND)
+			goto out;
+		owner = g != NULL ? json_string_value(json_object_get(g, "client_id")) : NULL;
+		if (owner != NULL && strcmp(owner, client->client_id) == 0) {
+			r = srv_refresh_revoke_family(app, json_string_value(json_object_get(g, "family")));
+			if (r == 0)
+				log_info("refresh_token_revoked", LS("client_id", client->client_id));
+		}
+		json_decref(g);
+		if (r != 0 && r != EID_ERR_NOT_FOUND)
+			goto out;
+	} else if (srv_tokens_verify_access_signed(app, token, &claims) == 0) {
 		owner = json_string_value(json_object_get(claims, "client_id"));
 		if (owner != NULL && strcmp(owner, client->client_id) == 0) {
 			if ((r = srv_tokens_revoke_access(app, claims)) != 0)

@@ -112,9 +112,20 @@ login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 	char tok[SRV_CSRF_LEN];
 	int r;
 
+	const char *hint = srv_kvlist_get(&req->query, "login_hint", NULL);
+	const char *level = srv_kvlist_get(&req->query, "level", NULL);
+	size_t i;
+
+	/* login_hint (OIDC Core 3.1.2.1) fills the ID number when it looks like one */
+	for (i = 0; hint != NULL && hint[i] != '\0'; i++)
+		if (hint[i] < '0' || hint[i] > '9')
+			hint = NULL;
+	if (hint != NULL && i != 12)
+		hint = NULL;
 	if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 		r = render_login(resp, 200, srv_pages_lang(req), tok,
-		    safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL)), NULL, -1);
+		    safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL)), hint,
+		    level != NULL && strcmp(level, "2") == 0 ? (int)S_LEVEL2_NEEDED : -1);
 	cx_wipe(tok, sizeof(tok));
 	return r;
 }

@@ -1,8 +1,8 @@
 /*
  * srv_handle_token.c - POST /token (RFC 6749 sections 3.2, 4.4, 5).
  *
- * This slice serves grant_type=client_credentials; the other grants answer
- * unsupported_grant_type until their slices land. The steps:
+ * grant_type=client_credentials is decided here; authorization_code and refresh_token
+ * in srv_token_user.c. The steps:
  *   parse    form body, no repeated parameter, grant_type present
  *   verify   client authentication (srv_oauth_client)
  *   decide   grant allowed for the client, scope a subset of the registered scope
@@ -16,6 +16,7 @@
 #include "cx_util.h"
 #include "srv_log.h"
 #include "srv_oauth_client.h"
+#include "srv_token_user.h"
 #include "srv_tokens.h"
 
 #define SCOPE_MAX_TOKENS    32
@@ -171,6 +172,14 @@ srv_handle_token(struct srv_app *app, const struct srv_req *req, struct srv_resp
 	if ((r = srv_oauth_client_authenticate(app, req, &client, &err)) != 0)
 		goto out;
 	/* decide */
+	if (strcmp(grant, "authorization_code") == 0) {
+		r = srv_token_grant_code(app, req, client, resp, &err);
+		goto out;
+	}
+	if (strcmp(grant, "refresh_token") == 0) {
+		r = srv_token_grant_refresh(app, req, client, resp, &err);
+		goto out;
+	}
 	if (strcmp(grant, "client_credentials") != 0) {
 		err = (struct srv_oauth_error){ 400, "unsupported_grant_type",
 		    "This grant type is not supported." };

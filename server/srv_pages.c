@@ -112,8 +112,8 @@ tag_lang(const char *s, size_t n)
 }
 
 /* ui_locales: space-separated tags in order of preference; the first we have wins. */
-static int
-first_known_tag(const char *v)
+int
+srv_pages_ui_locales(const char *v)
 {
 	while (v != NULL && *v != '\0') {
 		size_t n;
@@ -180,10 +180,10 @@ srv_pages_lang(const struct srv_req *req)
 	int l;
 
 	if ((v = srv_kvlist_get(&req->query, "ui_locales", NULL)) != NULL &&
-	    (l = first_known_tag(v)) >= 0)
+	    (l = srv_pages_ui_locales(v)) >= 0)
 		return (enum srv_lang)l;
 	if (req->method == SRV_POST && (v = srv_kvlist_get(&req->form, "lang", NULL)) != NULL &&
-	    (l = first_known_tag(v)) >= 0)
+	    (l = srv_pages_ui_locales(v)) >= 0)
 		return (enum srv_lang)l;
 	return srv_pages_accept_language(srv_req_header(req, "accept-language"));
 }

@@ -64,6 +64,8 @@ const char *srv_str(enum srv_lang lang, enum srv_str id);
 
 /* Pure: the language for a request (ui_locales > lang field > Accept-Language > vi). */
 enum srv_lang srv_pages_lang(const struct srv_req *req);
+/* Pure: the first language of a ui_locales value we have, or -1. */
+int srv_pages_ui_locales(const char *v);
 /* Pure: the best of vi/en in an Accept-Language value (RFC 9110 12.5.4); vi on ties. */
 enum srv_lang srv_pages_accept_language(const char *header);
 

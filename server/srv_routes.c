@@ -24,6 +24,12 @@ const struct srv_route srv_routes[] = {
 	{ SRV_GET | SRV_POST, "/login", srv_handle_login, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "login" },
 	{ SRV_POST, "/logout", srv_handle_logout, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "logout" },
 	{ SRV_GET, "/static/eid.css", srv_handle_static_css, 0, "static_css" },
+	/* -- authorization (srv_handle_authorize.c) -- */
+	{ SRV_GET | SRV_POST, "/authorize", srv_handle_authorize, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "authorize" },
+	{ SRV_POST, "/consent", srv_handle_consent, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "consent" },
+	{ SRV_GET, "/static/form_post.js", srv_handle_form_post_js, 0, "static_js" },
+	{ SRV_GET | SRV_POST, "/userinfo", srv_handle_userinfo, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "userinfo" },
+	{ SRV_GET | SRV_POST, "/end_session", srv_handle_end_session, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "end_session" },
 	/* -- chip documents (srv_handle_documents.c) -- */
 	{ SRV_POST, "/v1/documents/challenge", srv_handle_documents_challenge, SRV_ROUTE_NO_STORE, "documents_challenge" },
 	{ SRV_POST, "/v1/documents/verify", srv_handle_documents_verify,
@@ -37,6 +43,8 @@ const char *const srv_route_names[] = {
 	"token", "discovery", "introspect", "revoke",
 	/* -- citizen sign-in pages -- */
 	"login", "logout", "static_css",
+	/* -- authorization -- */
+	"authorize", "consent", "static_js", "userinfo", "end_session",
 	/* -- chip documents (srv_handle_documents.c) -- */
 	"documents_challenge", "documents_verify",
 };

@@ -98,6 +98,23 @@ srv_session_load(struct srv_app *app, const char *id, struct srv_session *out)
 }
 
 int
+srv_session_save(struct srv_app *app, struct srv_session *s)
+{
+	char key[SRV_REDIS_KEY_MAX], *text;
+	unsigned ttl = ttl_for(app, app->now(), s->expires);
+	int r;
+
+	if (ttl == 0)
+		return EID_ERR_NOT_FOUND;
+	if ((text = json_dumps(s->data, JSON_COMPACT)) == NULL)
+		return EID_ERR_NOMEM;
+	srv_redis_key(app->redis, "sess", s->id, strlen(s->id), key);
+	r = srv_redis_set(app->redis, key, text, strlen(text), ttl, 0);
+	free(text);
+	return r;
+}
+
+int
 srv_session_destroy(struct srv_app *app, const char *id)
 {
 	char key[SRV_REDIS_KEY_MAX];
@@ -107,6 +124,14 @@ srv_session_destroy(struct srv_app *app, const char *id)
 	if ((r = srv_redis_del(app->redis, key)) != 0)
 		return r;
 	return srv_redis_zrem(app->redis, SESSION_INDEX, key);
+}
+
+void
+srv_session_ended(struct srv_app *app, const json_t *data)
+{
+	/* back-channel logout is wired here once srv_backchannel lands */
+	(void)app;
+	(void)data;
 }
 
 void

@@ -32,8 +32,17 @@ struct srv_session {
 int srv_session_create(struct srv_app *app, const json_t *data, struct srv_session *out) EID_WARN_UNUSED;
 /* Load by id and extend its idle TTL. EID_ERR_NOT_FOUND if unknown or expired. */
 int srv_session_load(struct srv_app *app, const char *id, struct srv_session *out) EID_WARN_UNUSED;
+/* Write back s->data (after a change), keeping the expiry. EID_ERR_NOT_FOUND if the
+ * session ended meanwhile. */
+int srv_session_save(struct srv_app *app, struct srv_session *s) EID_WARN_UNUSED;
 int srv_session_destroy(struct srv_app *app, const char *id) EID_WARN_UNUSED;
 void srv_session_clear(struct srv_session *s);
+/*
+ * A session is ending (sign-out, end_session, sign out everywhere): tell the relying
+ * parties it signed in to, through back-channel logout queued outside the request path.
+ * Never fails the caller; problems are logged.
+ */
+void srv_session_ended(struct srv_app *app, const json_t *data);
 /* The session id from a Cookie header, copied into out; 0 or EID_ERR_NOT_FOUND. */
 int srv_session_cookie_id(const char *cookie_header, char out[SRV_SESSION_ID_LEN]) EID_WARN_UNUSED;
 /* Live sessions (for /metrics). */

@@ -249,6 +249,48 @@ srv_tokens_check_access(const json_t *header, const json_t *claims, const char *
 }
 
 int
+srv_tokens_verify_id_hint(struct srv_app *app, const char *token, json_t **claims)
+{
+	static const enum tok_alg allowed[] = { TOK_ALG_RS256, TOK_ALG_PS256, TOK_ALG_ES256,
+		TOK_ALG_EDDSA };
+	const struct srv_keys_snapshot *snap;
+	json_t *header = NULL, *c = NULL;
+	uint8_t *payload = NULL;
+	size_t plen = 0, len;
+	const char *typ;
+	int r;
+
+	*claims = NULL;
+	if (token == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((len = strlen(token)) > EID_JWS_MAX_BYTES)
+		return EID_ERR_TOO_LARGE;
+	(void)srv_keys_refresh(app->keys);
+	snap = srv_keys_acquire(app->keys);
+	r = tok_jws_verify(token, len, allowed, sizeof(allowed) / sizeof(allowed[0]),
+	    tok_keyset_lookup, snap->published, &header, &payload, &plen);
+	srv_keys_release(app->keys, snap);
+	if (r != 0)
+		goto out;
+	/* an ID token (typ JWT), not an access or logout token of ours */
+	typ = json_string_value(json_object_get(header, "typ"));
+	c = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL);
+	if ((typ != NULL && strcmp(typ, "JWT") != 0) || c == NULL || !json_is_object(c) ||
+	    tok_jwt_check_iss(c, app->cfg->issuer) != 0 ||
+	    json_object_get(c, "aud") == NULL || json_object_get(c, "sub") == NULL) {
+		r = EID_ERR_JWT_CLAIMS;
+		goto out;
+	}
+	*claims = c;
+	c = NULL;
+out:
+	json_decref(header);
+	json_decref(c);
+	free(payload);
+	return r;
+}
+
+int
 srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t **claims)
 {
 	static const enum tok_alg allowed[] = { TOK_ALG_ES256 };

@@ -118,6 +118,14 @@ int srv_tokens_verify_access(struct srv_app *app, const char *token, json_t **cl
 int srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t **claims)
     EID_WARN_UNUSED;
 
+/*
+ * Verify an ID token we issued, as an id_token_hint (OIDC RP-Initiated Logout 1.0): our
+ * signature with any of our published keys and algorithms, iss our issuer, aud present;
+ * exp is NOT checked (a hint may be expired). On 0 *claims is the caller's.
+ */
+int srv_tokens_verify_id_hint(struct srv_app *app, const char *token, json_t **claims)
+    EID_WARN_UNUSED;
+
 /* Put the token's jti on the denylist until its exp. 0 or EID_ERR_REDIS*. */
 int srv_tokens_revoke_access(struct srv_app *app, const json_t *claims) EID_WARN_UNUSED;
 

@@ -204,9 +204,12 @@ try:
     t.ok(st == 400 and e.get('error') == 'invalid_request', 'repeated grant_type: invalid_request', (st, e))
     st, h, e = post(env, '/token', {'scope': 'profile'}, auth=basic(cc['client_id'], cc['client_secret']))
     t.ok(st == 400 and e.get('error') == 'invalid_request', 'missing grant_type: invalid_request', (st, e))
-    for g in ('password', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'):
+    for g in ('password', 'urn:ietf:params:oauth:grant-type:device_code'):
         st, h, e = post(env, '/token', {'grant_type': g}, auth=basic(cc['client_id'], cc['client_secret']))
         t.ok(st == 400 and e.get('error') == 'unsupported_grant_type', 'grant_type %s: unsupported_grant_type' % g, (st, e))
+    st, h, e = post(env, '/token', {'grant_type': 'authorization_code'}, auth=basic(cc['client_id'], cc['client_secret']))
+    t.ok(st == 400 and e.get('error') == 'unauthorized_client',
+         'authorization_code for a client_credentials-only client: unauthorized_client', (st, e))
     st, h, e = post(env, '/token', None, auth=basic(cc['client_id'], cc['client_secret']), ctype='application/json',
                     raw=json.dumps({'grant_type': 'client_credentials'}))
     t.ok(st == 400 and e.get('error') == 'invalid_request' and h.get('cache-control') == 'no-store',
