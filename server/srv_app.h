@@ -83,6 +83,9 @@ int srv_handle_static_css(struct srv_app *app, const struct srv_req *req, struct
 /* Authorization endpoint and consent (srv_handle_authorize.c) */
 int srv_handle_authorize(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 int srv_handle_consent(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
+/* The origin of the portal a sign-in page's return_to ("/authorize?areq=...") leads to, for
+ * the page's CSP form-action; EID_ERR_NOT_FOUND for any other return_to. *origin owned. */
+int srv_authorize_return_origin(struct srv_app *app, const char *return_to, char **origin);
 int srv_handle_form_post_js(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);
 /* UserInfo (srv_handle_userinfo.c) and RP-initiated logout (srv_handle_end_session.c) */
 int srv_handle_userinfo(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp);

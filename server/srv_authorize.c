@@ -393,17 +393,20 @@ add_param(struct cx_dynbuf *b, char *sep, const char *name, const char *value)
 }
 
 /* scheme://host[:port] of a URI (for CSP form-action), or NULL. */
-static char *
-origin_of(const char *uri)
+char *
+srv_authz_origin(const char *uri)
 {
 	const char *p = strstr(uri, "://");
 	size_t n;
 	char *o;
 
-	if (p == NULL)
+	if (p != NULL) {
+		p += 3;
+		p += strcspn(p, "/?#");
+	} else if ((p = strchr(uri, ':')) != NULL)
+		p++;                /* "com.example.app:/cb": the scheme is the CSP source */
+	else
 		return NULL;
-	p += 3;
-	p += strcspn(p, "/?#");
 	n = (size_t)(p - uri);
 	if ((o = malloc(n + 1)) == NULL)
 		return NULL;
@@ -443,7 +446,7 @@ srv_authz_respond(struct srv_resp *resp, const struct srv_authz_request *a,
 		resp->content_type = "text/html; charset=utf-8";
 		resp->html = 1;
 		free(resp->form_action);
-		if ((resp->form_action = origin_of(a->redirect_uri)) == NULL)
+		if ((resp->form_action = srv_authz_origin(a->redirect_uri)) == NULL)
 			return EID_ERR_NOMEM;
 		r = cx_dynbuf_add_str(b, "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
 		    "<title>…</title><script src=\"/static/form_post.js\" defer></script></head>\n"

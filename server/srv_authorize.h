@@ -107,6 +107,10 @@ int srv_scope_covers(const char *have, const char *want);
 /* Pure: have + want without duplicates; *out malloc'd. */
 int srv_scope_union(const char *have, const char *want, char **out) EID_WARN_UNUSED;
 
+/* "scheme://host[:port]" of an absolute URI ("scheme:" for a private-use scheme URI like
+ * com.example.app:/cb), allocated; NULL when it has no scheme or on allocation failure. Pages whose form leads (through redirects) to a relying party add it
+ * to their CSP form-action (resp->form_action): browsers check every hop of the redirect. */
+char *srv_authz_origin(const char *uri);
 /*
  * The response to the client: code (NULL for an error) or error/description, plus state
  * and iss. Query mode: 303 to redirect_uri with the parameters appended; form_post: a

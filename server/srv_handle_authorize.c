@@ -130,7 +130,7 @@ load_session(struct srv_app *app, const struct srv_req *req, struct srv_session 
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	if (cookie == NULL || srv_session_cookie_id(cookie, id) != 0)
+	if (cookie == NULL || srv_session_cookie_id(app, cookie, id) != 0)
 		return 0;
 	r = srv_session_load(app, id, s);
 	cx_wipe(id, sizeof(id));
@@ -310,6 +310,9 @@ consent_page(struct srv_app *app, const struct srv_req *req, struct srv_resp *re
 	    "</div>\n</form>\n", args, 6);
 	resp->no_store = 1;
 	cx_wipe(tok, sizeof(tok));
+	/* the answer to this form redirects to the portal: CSP form-action must allow it */
+	free(resp->form_action);
+	resp->form_action = r == 0 ? srv_authz_origin(a->redirect_uri) : NULL;
 	return r != 0 ? r : srv_page_end(resp, lang, "/", NULL);
 }
 
@@ -442,6 +445,24 @@ out:
 }
 
 int
+srv_authorize_return_origin(struct srv_app *app, const char *return_to, char **origin)
+{
+	static const char prefix[] = "/authorize?areq=";
+	struct srv_authz_request a;
+	int r;
+
+	*origin = NULL;
+	if (return_to == NULL || strncmp(return_to, prefix, sizeof(prefix) - 1) != 0)
+		return EID_ERR_NOT_FOUND;
+	memset(&a, 0, sizeof(a));
+	if ((r = pending_load(app, return_to + sizeof(prefix) - 1, &a)) == 0 &&
+	    (*origin = srv_authz_origin(a.redirect_uri)) == NULL)
+		r = EID_ERR_NOMEM;
+	srv_authz_request_clear(&a);
+	return r;
+}
+
+int
 srv_handle_consent(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
 	const char *areq = srv_kvlist_get(&req->form, "areq", NULL);
@@ -456,7 +477,7 @@ srv_handle_consent(struct srv_app *app, const struct srv_req *req, struct srv_re
 	memset(&a, 0, sizeof(a));
 	memset(&s, 0, sizeof(s));
 	resp->no_store = 1;
-	if (!srv_web_csrf_ok(req)) {
+	if (!srv_web_csrf_ok(app, req)) {
 		r = srv_page_begin(resp, 403, srv_pages_lang(req), srv_str(srv_pages_lang(req), S_FORBIDDEN_TITLE));
 		if (r == 0) {
 			const char *args[] = { srv_str(srv_pages_lang(req), S_ERR_CSRF) };

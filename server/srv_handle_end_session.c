@@ -20,6 +20,7 @@
 
 #include "cx_util.h"
 #include "srv_app.h"
+#include "srv_authorize.h"
 #include "srv_log.h"
 #include "srv_pages.h"
 #include "srv_session.h"
@@ -119,6 +120,11 @@ confirm_page(struct srv_app *app, const struct srv_req *req, struct srv_resp *re
 	r = r != 0 ? r : srv_tpl(&resp->body, "<button type=\"submit\" id=\"logout-confirm\">{0}</button>\n</form>\n", a, 1);
 	resp->no_store = 1;
 	cx_wipe(tok, sizeof(tok));
+	/* the answer redirects to the (checked) post_logout_redirect_uri: allow it in CSP */
+	if (r == 0 && e->post_logout != NULL) {
+		free(resp->form_action);
+		resp->form_action = srv_authz_origin(e->post_logout);
+	}
 	return r != 0 ? r : srv_page_end(resp, lang, "/", NULL);
 }
 
@@ -184,7 +190,7 @@ srv_handle_end_session(struct srv_app *app, const struct srv_req *req, struct sr
 		r = page(resp, 400, lang, S_AUTHZ_ERROR_TITLE, S_AUTHZ_ERR_CLIENT, 1);
 		goto out;
 	}
-	if (e.confirm && !srv_web_csrf_ok(req)) {
+	if (e.confirm && !srv_web_csrf_ok(app, req)) {
 		r = page(resp, 403, lang, S_FORBIDDEN_TITLE, S_ERR_CSRF, 1);
 		goto out;
 	}
@@ -222,7 +228,7 @@ srv_handle_end_session(struct srv_app *app, const struct srv_req *req, struct sr
 	}
 
 	/* the browser's session */
-	if (cookie != NULL && srv_session_cookie_id(cookie, sid_cookie) == 0) {
+	if (cookie != NULL && srv_session_cookie_id(app, cookie, sid_cookie) == 0) {
 		r = srv_session_load(app, sid_cookie, &s);
 		cx_wipe(sid_cookie, sizeof(sid_cookie));
 		if (r == EID_ERR_NOT_FOUND)

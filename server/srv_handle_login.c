@@ -8,6 +8,7 @@
  * if any, is destroyed first), so a planted cookie can never become a signed-in one.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -106,6 +107,18 @@ render_message(struct srv_resp *resp, unsigned status, enum srv_lang lang, enum 
 	return r != 0 ? r : srv_page_end(resp, lang, "/login", NULL);
 }
 
+/* After sign-in the browser is redirected on to the portal: CSP form-action must allow it. */
+static void
+allow_portal_origin(struct srv_app *app, struct srv_resp *resp, const char *return_to)
+{
+	char *origin = NULL;
+
+	if (srv_authorize_return_origin(app, return_to, &origin) == 0) {
+		free(resp->form_action);
+		resp->form_action = origin;
+	}
+}
+
 static int
 login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
@@ -114,6 +127,7 @@ login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 
 	const char *hint = srv_kvlist_get(&req->query, "login_hint", NULL);
 	const char *level = srv_kvlist_get(&req->query, "level", NULL);
+	const char *return_to;
 	size_t i;
 
 	/* login_hint (OIDC Core 3.1.2.1) fills the ID number when it looks like one */
@@ -122,9 +136,10 @@ login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 			hint = NULL;
 	if (hint != NULL && i != 12)
 		hint = NULL;
+	return_to = safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL));
+	allow_portal_origin(app, resp, return_to);
 	if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
-		r = render_login(resp, 200, srv_pages_lang(req), tok,
-		    safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL)), hint,
+		r = render_login(resp, 200, srv_pages_lang(req), tok, return_to, hint,
 		    level != NULL && strcmp(level, "2") == 0 ? (int)S_LEVEL2_NEEDED : -1);
 	cx_wipe(tok, sizeof(tok));
 	return r;
@@ -142,7 +157,7 @@ start_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *r
 	json_t *data;
 	int r;
 
-	if (cookie != NULL && srv_session_cookie_id(cookie, old) == 0) {
+	if (cookie != NULL && srv_session_cookie_id(app, cookie, old) == 0) {
 		r = srv_session_destroy(app, old);
 		cx_wipe(old, sizeof(old));
 		if (r != 0)
@@ -174,7 +189,7 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 	char tok[SRV_CSRF_LEN];
 	int r;
 
-	if (!srv_web_csrf_ok(req)) {
+	if (!srv_web_csrf_ok(app, req)) {
 		log_info("login_csrf_refused", LS("remote", req->remote_ip));
 		return render_message(resp, 403, lang, S_FORBIDDEN_TITLE, S_ERR_CSRF);
 	}
@@ -190,6 +205,7 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 		return srv_web_redirect(resp, return_to);
 	case SRV_AUTH_THROTTLED:
 		log_info("login_throttled", LS("remote", req->remote_ip));
+		allow_portal_origin(app, resp, return_to);
 		if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 			r = render_login(resp, 429, lang, tok, return_to, NULL, S_ERR_THROTTLED);
 		r = r != 0 ? r : srv_resp_header(resp, "Retry-After", "900");
@@ -197,6 +213,7 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 	case SRV_AUTH_FAILED:
 	default:
 		log_info("login_failed", LS("remote", req->remote_ip));
+		allow_portal_origin(app, resp, return_to);
 		/* keep the typed ID number only if it looks like one (it is echoed, escaped) */
 		if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 			r = render_login(resp, 401, lang, tok, return_to,
@@ -222,9 +239,9 @@ srv_handle_logout(struct srv_app *app, const struct srv_req *req, struct srv_res
 	char id[SRV_SESSION_ID_LEN];
 	int r;
 
-	if (!srv_web_csrf_ok(req))
+	if (!srv_web_csrf_ok(app, req))
 		return render_message(resp, 403, srv_pages_lang(req), S_FORBIDDEN_TITLE, S_ERR_CSRF);
-	if (cookie != NULL && srv_session_cookie_id(cookie, id) == 0) {
+	if (cookie != NULL && srv_session_cookie_id(app, cookie, id) == 0) {
 		r = srv_session_destroy(app, id);
 		cx_wipe(id, sizeof(id));
 		if (r != 0)

@@ -85,7 +85,7 @@ srv_handle_session(struct srv_app *app, const struct srv_req *req, struct srv_re
 	json_t *o = NULL;
 	int r;
 
-	if (cookie == NULL || srv_session_cookie_id(cookie, id) != 0)
+	if (cookie == NULL || srv_session_cookie_id(app, cookie, id) != 0)
 		return srv_resp_text(resp, 200, "application/json", "{\"authenticated\":false}");
 	r = srv_session_load(app, id, &s);
 	cx_wipe(id, sizeof(id));

@@ -4,6 +4,7 @@
 
 #include "cx_util.h"
 #include "srv_session.h"
+#include "srv_web.h"
 
 #define SESSION_INDEX "eid:sessions"
 
@@ -143,9 +144,9 @@ srv_session_clear(struct srv_session *s)
 }
 
 int
-srv_session_cookie_id(const char *cookie, char out[SRV_SESSION_ID_LEN])
+srv_session_cookie_id(const struct srv_app *app, const char *cookie, char out[SRV_SESSION_ID_LEN])
 {
-	return srv_cookie_get(cookie, SRV_SESSION_COOKIE, out, SRV_SESSION_ID_LEN);
+	return srv_cookie_get(cookie, srv_web_cookie_name(app, SRV_SESSION_COOKIE), out, SRV_SESSION_ID_LEN);
 }
 
 int

@@ -44,7 +44,8 @@ void srv_session_clear(struct srv_session *s);
  */
 void srv_session_ended(struct srv_app *app, const json_t *data);
 /* The session id from a Cookie header, copied into out; 0 or EID_ERR_NOT_FOUND. */
-int srv_session_cookie_id(const char *cookie_header, char out[SRV_SESSION_ID_LEN]) EID_WARN_UNUSED;
+int srv_session_cookie_id(const struct srv_app *app, const char *cookie_header,
+    char out[SRV_SESSION_ID_LEN]) EID_WARN_UNUSED;
 /* Live sessions (for /metrics). */
 int srv_session_count(struct srv_app *app, long long *n) EID_WARN_UNUSED;
 

@@ -24,6 +24,16 @@ srv_web_cookie_secure(const struct srv_app *app)
 	return 1;
 }
 
+const char *
+srv_web_cookie_name(const struct srv_app *app, const char *name)
+{
+	static const char prefix[] = "__Host-";
+
+	if (!srv_web_cookie_secure(app) && strncmp(name, prefix, sizeof(prefix) - 1) == 0)
+		return name + sizeof(prefix) - 1;
+	return name;
+}
+
 int
 srv_web_set_cookie(const struct srv_app *app, struct srv_resp *resp, const char *name, const char *value,
     const char *attrs)
@@ -31,7 +41,8 @@ srv_web_set_cookie(const struct srv_app *app, struct srv_resp *resp, const char 
 	char buf[256];
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; %s%s", name, value, attrs,
+	n = snprintf(buf, sizeof(buf), "%s=%s; Path=/; HttpOnly; %s%s", srv_web_cookie_name(app, name),
+	    value, attrs,
 	    srv_web_cookie_secure(app) ? "; Secure" : "");
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return EID_ERR_INTERNAL;
@@ -45,7 +56,8 @@ int
 srv_web_csrf_token(const struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
     char tok[SRV_CSRF_LEN])
 {
-	if (srv_cookie_get(srv_req_header(req, "cookie"), SRV_CSRF_COOKIE, tok, SRV_CSRF_LEN) == 0)
+	if (srv_cookie_get(srv_req_header(req, "cookie"), srv_web_cookie_name(app, SRV_CSRF_COOKIE), tok,
+	    SRV_CSRF_LEN) == 0)
 		return 0;
 	cx_random_token(tok, SRV_CSRF_LEN, SRV_CSRF_BYTES);
 	return srv_web_set_cookie(app, resp, SRV_CSRF_COOKIE, tok, "SameSite=Strict");
@@ -53,7 +65,7 @@ srv_web_csrf_token(const struct srv_app *app, const struct srv_req *req, struct 
 
 /* Double-submit check: cookie and form field present, once, equal (constant time). */
 int
-srv_web_csrf_ok(const struct srv_req *req)
+srv_web_csrf_ok(const struct srv_app *app, const struct srv_req *req)
 {
 	char tok[SRV_CSRF_LEN];
 	const char *field;
@@ -62,7 +74,8 @@ srv_web_csrf_ok(const struct srv_req *req)
 
 	field = srv_kvlist_get(&req->form, "csrf", &count);
 	if (field == NULL || count != 1 ||
-	    srv_cookie_get(srv_req_header(req, "cookie"), SRV_CSRF_COOKIE, tok, sizeof(tok)) != 0)
+	    srv_cookie_get(srv_req_header(req, "cookie"), srv_web_cookie_name(app, SRV_CSRF_COOKIE), tok,
+	    sizeof(tok)) != 0)
 		return 0;
 	ok = cx_ct_streq(tok, field);
 	cx_wipe(tok, sizeof(tok));

@@ -149,9 +149,9 @@ try:
     t.ok('<script' not in body and 'style=' not in body and '<style' not in body,
          'no inline script or style')
     t.ok('no-store' in h.get('cache-control', ''), 'login page is no-store')
-    t.ok(any(s.startswith('__Host-eid_csrf=') and 'HttpOnly' in s and 'SameSite=Strict' in s and
+    t.ok(any(s.startswith('eid_csrf=') and 'HttpOnly' in s and 'SameSite=Strict' in s and
              'Path=/' in s and 'Secure' not in s for s in setc),
-         'CSRF cookie: __Host-, HttpOnly, SameSite=Strict, Path=/ (no Secure on http loopback)', setc)
+         'CSRF cookie: eid_csrf (no __Host- prefix without Secure), HttpOnly, SameSite=Strict, Path=/ (no Secure on http loopback)', setc)
     t.ok('ui_locales=en' in body and 'English' in body, 'a visible language switch link')
     st, h, body, _ = br.request('GET', '/login?ui_locales=en')
     t.ok('<html lang="en"' in body and 'Sign in' in body, 'ui_locales=en gives English')
@@ -186,14 +186,14 @@ try:
     st, h, body, setc = br.login(A, PW, code_a1, return_to='/account')
     t.eq(st, 303, 'right password and code -> 303')
     t.eq(h.get('location'), '/account', 'redirect to return_to')
-    sc = [s for s in setc if s.startswith('__Host-eid_session=')]
+    sc = [s for s in setc if s.startswith('eid_session=')]
     t.ok(len(sc) == 1 and 'HttpOnly' in sc[0] and 'SameSite=Lax' in sc[0] and 'Path=/' in sc[0] and
          'Secure' not in sc[0], 'session cookie: HttpOnly, SameSite=Lax, Path=/, no Secure on http loopback', setc)
     s = br.session()
     t.ok(s.get('authenticated') is True and s.get('acr') == 'urn:eid:level:1' and
          s.get('amr') == ['pwd', 'otp'], '/session: authenticated, acr level 1, amr [pwd, otp]', s)
     t.ok(abs(s.get('auth_time', 0) - time.time()) < 60, 'auth_time is now', s)
-    old_sid = br.cookies.get('__Host-eid_session')
+    old_sid = br.cookies.get('eid_session')
 
     # the same code again (other browser) -> refused
     other = Client(env)
@@ -204,10 +204,10 @@ try:
     # a second login in the same browser: new session id, the old one is gone
     code_a2 = fresh_code(users[A]['secret'], users[A]['used'])
     st, h, body, _ = br.login(A, PW, code_a2, return_to='//evil.example')
-    new_sid = br.cookies.get('__Host-eid_session')
+    new_sid = br.cookies.get('eid_session')
     t.ok(st == 303 and new_sid and new_sid != old_sid, 'second login gives a different session id')
     t.eq(h.get('location'), '/', 'return_to //evil.example falls back to /')
-    st, h, body, _ = br.request('GET', '/session', cookies={'__Host-eid_session': old_sid})
+    st, h, body, _ = br.request('GET', '/session', cookies={'eid_session': old_sid})
     t.ok('"authenticated":false' in body, 'the old session cookie no longer works', body)
     t.ok(br.session().get('authenticated') is True, 'the new session works')
 
@@ -322,11 +322,11 @@ try:
     st, h, body, _ = br.request('POST', '/logout', {})
     t.eq(st, 403, 'logout without CSRF -> 403')
     t.ok(br.session().get('authenticated') is True, 'still signed in after a refused logout')
-    sid = br.cookies.get('__Host-eid_session')
+    sid = br.cookies.get('eid_session')
     st, h, body, setc = br.request('POST', '/logout', {'csrf': tok})
     t.ok(st == 303 and h.get('location') == '/', 'logout -> 303 /')
-    t.ok(any(s.startswith('__Host-eid_session=;') and 'Max-Age=0' in s for s in setc), 'logout clears the cookie', setc)
-    st, h, body, _ = br.request('GET', '/session', cookies={'__Host-eid_session': sid})
+    t.ok(any(s.startswith('eid_session=;') and 'Max-Age=0' in s for s in setc), 'logout clears the cookie', setc)
+    st, h, body, _ = br.request('GET', '/session', cookies={'eid_session': sid})
     t.ok('"authenticated":false' in body, 'the session is gone after logout')
 
     # --- Redis down -> 503, then recovery

@@ -336,7 +336,7 @@ try:
         {'id_token_hint': idt, 'post_logout_redirect_uri': 'https://portal.example.vn/bye', 'state': 'lo'}))
     t.ok(st == 303 and h.get('location') == 'https://portal.example.vn/bye?state=lo',
          'end_session with a matching hint: back to the client with state', (st, h.get('location')))
-    t.ok('__Host-eid_session' not in br.cookies, 'end_session clears the session cookie')
+    t.ok('eid_session' not in br.cookies, 'end_session clears the session cookie')
     st, h, body = br.get(authorize_query(portal['client_id'], RP, c2, prompt='none'))
     p, loc = redirect_params(h)
     t.eq(p.get('error'), ['login_required'], 'after end_session: prompt=none gives login_required')
@@ -347,7 +347,7 @@ try:
     st, h, js = post_form(env, '/token', {}, auth=None)
     f = form_fields(body)
     st, h, body = br.request('POST', '/end_session', {'csrf': f.get('csrf', ''), 'confirm': 'yes', 'lang': 'en'})
-    t.ok(st == 200 and 'id="logout-message"' in body and '__Host-eid_session' not in br.cookies,
+    t.ok(st == 200 and 'id="logout-message"' in body and 'eid_session' not in br.cookies,
          'confirming signs out')
     st, h, body = br.get('/end_session?id_token_hint=not.a.token')
     t.eq(st, 400, 'a garbage id_token_hint gets 400')

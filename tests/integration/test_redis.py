@@ -10,7 +10,7 @@ from eidtest import Env, Tap  # noqa: E402
 
 t = Tap()
 env = Env()
-COOKIE = {'Cookie': '__Host-eid_session=' + 'A' * 43}
+COOKIE = {'Cookie': 'eid_session=' + 'A' * 43}
 try:
     env.start()
     st, h, body = env.get_json('/readyz')

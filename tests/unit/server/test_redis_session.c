@@ -14,6 +14,7 @@
 #include "../t.h"
 #include "cx_util.h"
 #include "srv_session.h"
+#include "srv_web.h"
 
 static const char *redis_bin;
 static char dir[] = "/tmp/eid-redis-XXXXXX";
@@ -172,14 +173,26 @@ T_CASE(session_destroy_and_cookie)
 	struct srv_session s, l;
 	json_t *data = json_object();
 	char id[SRV_SESSION_ID_LEN], hdr[200];
+	char *saved_issuer = cfg.issuer;
 
 	T_EQ_INT(srv_session_create(&app, data, &s), 0);
 	json_decref(data);
+
+	/* https issuer: the __Host- name only */
+	cfg.issuer = (char *)"https://id.example.vn";
 	snprintf(hdr, sizeof(hdr), "a=b; " SRV_SESSION_COOKIE "=%s; c=d", s.id);
-	T_EQ_INT(srv_session_cookie_id(hdr, id), 0);
+	T_EQ_INT(srv_session_cookie_id(&app, hdr, id), 0);
 	T_EQ_STR(id, s.id);
-	T_EQ_INT(srv_session_cookie_id("a=b", id), EID_ERR_NOT_FOUND);
-	T_EQ_INT(srv_session_cookie_id(SRV_SESSION_COOKIE "=short", id), EID_ERR_NOT_FOUND);
+	snprintf(hdr, sizeof(hdr), "a=b; eid_session=%s; c=d", s.id);
+	T_EQ_INT(srv_session_cookie_id(&app, hdr, id), EID_ERR_NOT_FOUND);
+	T_EQ_INT(srv_session_cookie_id(&app, "a=b", id), EID_ERR_NOT_FOUND);
+	T_EQ_INT(srv_session_cookie_id(&app, SRV_SESSION_COOKIE "=short", id), EID_ERR_NOT_FOUND);
+	/* http loopback issuer: no Secure, so no __Host- prefix either (browsers refuse it) */
+	cfg.issuer = (char *)"http://127.0.0.1:8080";
+	T_EQ_STR(srv_web_cookie_name(&app, SRV_SESSION_COOKIE), "eid_session");
+	T_EQ_INT(srv_session_cookie_id(&app, hdr, id), 0);
+	T_EQ_STR(id, s.id);
+	cfg.issuer = saved_issuer;
 	T_EQ_INT(srv_session_destroy(&app, s.id), 0);
 	T_EQ_INT(srv_session_load(&app, s.id, &l), EID_ERR_NOT_FOUND);
 	T_EQ_INT(srv_session_load(&app, "not-a-session", &l), EID_ERR_NOT_FOUND);
