@@ -21,6 +21,7 @@
 #include "cx_util.h"
 #include "eid_limits.h"
 #include "srv_app.h"
+#include "srv_client_keys.h"
 #include "srv_config.h"
 #include "srv_http.h"
 #include "srv_log.h"
@@ -195,6 +196,7 @@ out:
 	srv_secret_free(&secret);
 	if (have_cfg)
 		srv_config_free(&cfg);
+	srv_client_keys_cache_clear();
 	curl_global_cleanup();
 	return rc;
 }

@@ -6,7 +6,12 @@
 #include "cx_util.h"
 #include "eid_limits.h"
 #include "srv_accounts.h"
+#include "srv_client_keys.h"
+#include "srv_log.h"
 #include "srv_oauth_client.h"
+#include "tok_jws.h"
+#include "tok_jwt.h"
+#include "tok_util.h"
 
 #define GENERIC_AUTH_FAILED "Client authentication failed."
 
@@ -280,12 +285,354 @@ secret_auth_ok(const struct srv_secret *s, const struct srv_client *c,
 	return usable & secret_ok & method_ok;
 }
 
+/* ---- private_key_jwt (RFC 7523, OIDC Core 9) ---- */
+
+static const enum tok_alg assertion_algs[] = {
+	TOK_ALG_RS256, TOK_ALG_PS256, TOK_ALG_ES256, TOK_ALG_EDDSA,
+};
+
+/* A NumericDate member as a number (tok_jwt_check_times has checked its form). */
+static int
+claim_time(const json_t *claims, const char *name, double *t)
+{
+	const json_t *v = json_object_get(claims, name);
+
+	if (v == NULL)
+		return 1;
+	if (!json_is_number(v))
+		return -1;
+	*t = json_number_value(v);
+	return 0;
+}
+
+static int
+claim_str_eq(const json_t *claims, const char *name, const char *want)
+{
+	const json_t *v = json_object_get(claims, name);
+
+	return json_is_string(v) && json_string_length(v) == strlen(want) &&
+	    strcmp(json_string_value(v), want) == 0;
+}
+
+static int
+check_fail(const char **why, const char *reason)
+{
+	*why = reason;
+	return EID_ERR_DENIED;
+}
+
+int
+srv_client_assertion_check(const json_t *header, const json_t *claims, const char *client_id,
+    const char *issuer, time_t now, long long *exp, const char **why)
+{
+	const json_t *alg = json_object_get(header, "alg"), *jti;
+	char *token_endpoint = NULL;
+	double e = 0, iat = 0, nbf = 0;
+	enum tok_alg a;
+	size_t i;
+	int r, aud_ok, ok_alg = 0, has_iat, has_nbf;
+
+	*exp = 0;
+	*why = "claims";
+	if (!json_is_object(header) || !json_is_object(claims) || client_id == NULL || issuer == NULL)
+		return EID_ERR_DENIED;
+	/* header: the allowlist again (tok_jws_verify enforced it; this check is the rule) */
+	if (json_is_string(alg) && tok_alg_from_name(json_string_value(alg), &a) == 0)
+		for (i = 0; i < sizeof(assertion_algs) / sizeof(assertion_algs[0]); i++)
+			if (assertion_algs[i] == a)
+				ok_alg = 1;
+	if (!ok_alg)
+		return check_fail(why, "alg");
+	/* who: iss == sub == client_id (RFC 7523 3 items 1, 2) */
+	if (!claim_str_eq(claims, "iss", client_id))
+		return check_fail(why, "iss");
+	if (!claim_str_eq(claims, "sub", client_id))
+		return check_fail(why, "sub");
+	/* for whom: the token endpoint or the issuer (RFC 7523 3 item 3, OIDC Core 9) */
+	if ((token_endpoint = malloc(strlen(issuer) + sizeof("/token"))) == NULL)
+		return EID_ERR_NOMEM;
+	memcpy(token_endpoint, issuer, strlen(issuer));
+	memcpy(token_endpoint + strlen(issuer), "/token", sizeof("/token"));
+	aud_ok = tok_jwt_check_aud(claims, token_endpoint) == 0 || tok_jwt_check_aud(claims, issuer) == 0;
+	free(token_endpoint);
+	if (!aud_ok)
+		return check_fail(why, "aud");
+	/* when: exp required, nbf/iat not in the future, short-lived */
+	if (json_object_get(claims, "exp") == NULL)
+		return check_fail(why, "exp");
+	r = tok_jwt_check_times(claims, now, SRV_CLIENT_ASSERTION_LEEWAY);
+	if (r == EID_ERR_JWT_EXPIRED)
+		return check_fail(why, "expired");
+	if (r != 0)
+		return check_fail(why, "times");
+	if (claim_time(claims, "exp", &e) != 0 || (has_iat = claim_time(claims, "iat", &iat)) < 0 ||
+	    (has_nbf = claim_time(claims, "nbf", &nbf)) < 0)
+		return check_fail(why, "times");
+	if (has_nbf == 0 && nbf >= e)
+		return check_fail(why, "times");
+	if (has_iat == 0 ? e - iat > SRV_CLIENT_ASSERTION_MAX_LIFETIME :
+	    e - (double)now > SRV_CLIENT_ASSERTION_MAX_LIFETIME + SRV_CLIENT_ASSERTION_LEEWAY)
+		return check_fail(why, "lifetime");
+	/* once: jti (RFC 7523 3 item 7; recorded by the caller) */
+	jti = json_object_get(claims, "jti");
+	if (!json_is_string(jti) || json_string_length(jti) == 0 ||
+	    json_string_length(jti) > SRV_CLIENT_ASSERTION_JTI_MAX ||
+	    json_string_length(jti) != strlen(json_string_value(jti)))
+		return check_fail(why, "jti");
+	*exp = (long long)e;
+	*why = NULL;
+	return 0;
+}
+
+int
+srv_client_assertion_peek_iss(const char *assertion, char **client_id)
+{
+	const char *d1, *d2;
+	const json_t *iss;
+	json_t *claims = NULL;
+	uint8_t *raw = NULL;
+	size_t len, rawlen = 0;
+	int r = EID_ERR_JWS;
+
+	*client_id = NULL;
+	if (assertion == NULL || (len = strlen(assertion)) > EID_JWS_MAX_BYTES)
+		return EID_ERR_JWS;
+	if ((d1 = memchr(assertion, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - assertion))) == NULL ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - assertion)) != NULL)
+		return EID_ERR_JWS;
+	if ((r = tok_b64url_decode_alloc(d1 + 1, (size_t)(d2 - d1 - 1), EID_JWS_MAX_BYTES, &raw,
+	    &rawlen)) != 0) {
+		r = r == EID_ERR_NOMEM ? r : EID_ERR_JWS;
+		goto out;
+	}
+	if ((r = tok_json_load_object((const char *)raw, rawlen, EID_JWS_MAX_BYTES, &claims)) != 0) {
+		r = r == EID_ERR_NOMEM ? r : EID_ERR_JWS;
+		goto out;
+	}
+	iss = json_object_get(claims, "iss");
+	if (!json_is_string(iss) || json_string_length(iss) == 0 ||
+	    json_string_length(iss) > EID_CLIENT_ID_MAX ||
+	    json_string_length(iss) != strlen(json_string_value(iss))) {
+		r = EID_ERR_JWS;
+		goto out;
+	}
+	r = dup_str(json_string_value(iss), client_id);
+out:
+	json_decref(claims);
+	free(raw);
+	return r;
+}
+
+int
+srv_client_assertion_verify(const char *assertion, const struct tok_keyset *ks,
+    const char *client_id, const char *issuer, time_t now, json_t **claims, long long *exp,
+    const char **why)
+{
+	json_t *header = NULL, *c = NULL;
+	uint8_t *payload = NULL;
+	size_t plen = 0;
+	int r;
+
+	*claims = NULL;
+	*exp = 0;
+	*why = "jws";
+	if (assertion == NULL || ks == NULL)
+		return EID_ERR_DENIED;
+	r = tok_jws_verify(assertion, strlen(assertion), assertion_algs,
+	    sizeof(assertion_algs) / sizeof(assertion_algs[0]), tok_keyset_lookup, (void *)ks,
+	    &header, &payload, &plen);
+	if (r != 0) {
+		*why = r == EID_ERR_KID_UNKNOWN ? "kid" : r == EID_ERR_ALG_NOT_ALLOWED ? "alg" :
+		    r == EID_ERR_BAD_SIGNATURE ? "signature" : "jws";
+		if (r != EID_ERR_NOMEM && r != EID_ERR_KID_UNKNOWN)
+			r = EID_ERR_DENIED;
+		goto out;
+	}
+	if ((r = tok_json_load_object((const char *)payload, plen, EID_JWS_MAX_BYTES, &c)) != 0) {
+		*why = "claims";
+		r = r == EID_ERR_NOMEM ? r : EID_ERR_DENIED;
+		goto out;
+	}
+	if ((r = srv_client_assertion_check(header, c, client_id, issuer, now, exp, why)) != 0)
+		goto out;
+	*claims = c;
+	c = NULL;
+out:
+	json_decref(header);
+	json_decref(c);
+	free(payload);
+	return r;
+}
+
+/*
+ * srv_client_assertion_verify with the client's keys; an unknown kid asks
+ * srv_client_keys for a (rate-limited) refresh of a jwks_uri and tries once more.
+ * 0 with *claims and *exp set, EID_ERR_DENIED with *why, or EID_ERR_NOMEM.
+ */
+static int
+assertion_verify(const struct srv_app *app, const struct srv_client *c, const char *assertion,
+    time_t now, json_t **claims, long long *exp, const char **why)
+{
+	struct srv_client_keys *keys = NULL, *again = NULL;
+	int r;
+
+	*claims = NULL;
+	if ((r = srv_client_keys_get(c, now, 0, &keys)) != 0) {
+		*why = "keys";
+		return r == EID_ERR_NOMEM ? r : EID_ERR_DENIED;
+	}
+	r = srv_client_assertion_verify(assertion, srv_client_keys_keyset(keys), c->client_id,
+	    app->cfg->issuer, now, claims, exp, why);
+	if (r == EID_ERR_KID_UNKNOWN && srv_client_keys_fetched(keys) &&
+	    srv_client_keys_get(c, now, SRV_CLIENT_KEYS_REFRESH, &again) == 0 && again != keys)
+		r = srv_client_assertion_verify(assertion, srv_client_keys_keyset(again), c->client_id,
+		    app->cfg->issuer, now, claims, exp, why);
+	if (r == EID_ERR_KID_UNKNOWN)
+		r = EID_ERR_DENIED;
+	srv_client_keys_release(&again);
+	srv_client_keys_release(&keys);
+	return r;
+}
+
+/* Record client_id + jti until exp + leeway: EID_ERR_REPLAY if it was there already. */
+static int
+assertion_jti_record(struct srv_app *app, const char *client_id, const char *jti, long long exp,
+    time_t now)
+{
+	char key[SRV_REDIS_KEY_MAX];
+	size_t idlen = strlen(client_id), jlen = strlen(jti);
+	long long ttl = exp - (long long)now + SRV_CLIENT_ASSERTION_LEEWAY;
+	char *id;
+	int r;
+
+	if (ttl < 1)
+		ttl = 1;
+	if (ttl > SRV_CLIENT_ASSERTION_MAX_LIFETIME + 2 * SRV_CLIENT_ASSERTION_LEEWAY)
+		ttl = SRV_CLIENT_ASSERTION_MAX_LIFETIME + 2 * SRV_CLIENT_ASSERTION_LEEWAY;
+	/* client_id NUL jti: unambiguous, as client ids hold no NUL */
+	if ((id = malloc(idlen + 1 + jlen)) == NULL)
+		return EID_ERR_NOMEM;
+	memcpy(id, client_id, idlen + 1);
+	memcpy(id + idlen + 1, jti, jlen);
+	srv_redis_key(app->redis, "cajti", id, idlen + 1 + jlen, key);
+	free(id);
+	r = srv_redis_set(app->redis, key, "1", 1, (unsigned)ttl, 1);
+	return r == EID_ERR_EXISTS ? EID_ERR_REPLAY : r;
+}
+
+/*
+ * Authenticate with private_key_jwt. 0, EID_ERR_DENIED with *why, or a store error
+ * (EID_ERR_DB*, EID_ERR_REDIS*, EID_ERR_NOMEM). *out gets the client whenever it was
+ * found, whatever the result (for the log line); only 0 means it authenticated.
+ */
+static int
+assertion_auth(struct srv_app *app, const struct srv_req *req,
+    const struct srv_client_credentials *cred, struct srv_client **out, const char **why)
+{
+	const char *atype = srv_req_param(req, "client_assertion_type", NULL);
+	struct srv_client *c = NULL;
+	json_t *claims = NULL;
+	char *peeked = NULL;
+	const char *id;
+	long long exp = 0;
+	time_t now;
+	int r;
+
+	*out = NULL;
+	if (atype == NULL || strcmp(atype, SRV_CLIENT_ASSERTION_TYPE) != 0 || cred->assertion == NULL ||
+	    cred->assertion[0] == '\0') {
+		*why = "assertion_type";
+		return EID_ERR_DENIED;
+	}
+	if (strlen(cred->assertion) > EID_JWS_MAX_BYTES) {
+		*why = "assertion_size";
+		return EID_ERR_DENIED;
+	}
+	/* which client: the client_id parameter, else the (not yet verified) iss */
+	id = cred->client_id;
+	if (id == NULL) {
+		if ((r = srv_client_assertion_peek_iss(cred->assertion, &peeked)) != 0) {
+			*why = "assertion_form";
+			return r == EID_ERR_NOMEM ? r : EID_ERR_DENIED;
+		}
+		id = peeked;
+	}
+	r = srv_store_client_get(app->store, id, &c);
+	if (r == EID_ERR_NOT_FOUND || r == EID_ERR_INVALID_ARGUMENT) {
+		*why = "unknown_client";
+		r = EID_ERR_DENIED;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if (c->disabled || registered_method(c) != SRV_CLIENT_AUTH_PRIVATE_KEY_JWT) {
+		*why = c->disabled ? "disabled" : "method";
+		r = EID_ERR_DENIED;
+		goto out;
+	}
+	now = app->now();
+	if ((r = assertion_verify(app, c, cred->assertion, now, &claims, &exp, why)) != 0)
+		goto out;
+	/* last, so only valid assertions use up a jti */
+	r = assertion_jti_record(app, c->client_id, json_string_value(json_object_get(claims, "jti")),
+	    exp, now);
+	if (r == EID_ERR_REPLAY) {
+		*why = "replay";
+		r = EID_ERR_DENIED;
+		goto out;
+	}
+out:
+	json_decref(claims);
+	free(peeked);
+	*out = c;
+	return r;
+}
+
+/* ---- none (public clients) ---- */
+
+int
+srv_oauth_client_none_allowed(const struct srv_client *c, const char *path)
+{
+	if (c == NULL || c->disabled || registered_method(c) != SRV_CLIENT_AUTH_NONE || path == NULL)
+		return 0;
+	return strcmp(path, "/token") == 0 || strcmp(path, "/revoke") == 0;
+}
+
+/* Like assertion_auth, for a client_id alone. */
+static int
+none_auth(struct srv_app *app, const struct srv_req *req,
+    const struct srv_client_credentials *cred, struct srv_client **out, const char **why)
+{
+	struct srv_client *c = NULL;
+	int r;
+
+	*out = NULL;
+	r = srv_store_client_get(app->store, cred->client_id, &c);
+	if (r == EID_ERR_NOT_FOUND || r == EID_ERR_INVALID_ARGUMENT) {
+		*why = "unknown_client";
+		return EID_ERR_DENIED;
+	}
+	if (r != 0)
+		return r;
+	*out = c;
+	if (!srv_oauth_client_none_allowed(c, req->path)) {
+		*why = registered_method(c) != SRV_CLIENT_AUTH_NONE ? "method" :
+		    c->disabled ? "disabled" : "endpoint";
+		return EID_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* ---- the entry point ---- */
+
 int
 srv_oauth_client_authenticate(struct srv_app *app, const struct srv_req *req,
     struct srv_client **client, struct srv_oauth_error *err)
 {
 	struct srv_client_credentials cred;
 	struct srv_client *c = NULL;
+	const char *why = "credentials";
 	int r;
 
 	*client = NULL;
@@ -299,31 +646,41 @@ srv_oauth_client_authenticate(struct srv_app *app, const struct srv_req *req,
 		goto out;
 	}
 	if (r != 0 || cred.method == SRV_CLIENT_AUTH_MISSING) {
-		r = deny(err, 401, "invalid_client", GENERIC_AUTH_FAILED);
-		goto out;
+		why = r != 0 ? "credentials_form" : "no_credentials";
+		r = EID_ERR_DENIED;
+		goto denied;
 	}
-	if (cred.method == SRV_CLIENT_AUTH_PRIVATE_KEY_JWT || cred.method == SRV_CLIENT_AUTH_NONE) {
-		/* later slice: RFC 7523 assertions, public clients at /token with PKCE */
-		r = deny(err, 401, "invalid_client",
-		    "This client authentication method is not supported yet.");
-		goto out;
+	if (cred.method == SRV_CLIENT_AUTH_PRIVATE_KEY_JWT) {
+		r = assertion_auth(app, req, &cred, &c, &why);
+	} else if (cred.method == SRV_CLIENT_AUTH_NONE) {
+		r = none_auth(app, req, &cred, &c, &why);
+	} else {
+		/* look up (an unknown client is not an error here: it fails the decision below) */
+		r = srv_store_client_get(app->store, cred.client_id, &c);
+		if (r == EID_ERR_NOT_FOUND || r == EID_ERR_INVALID_ARGUMENT)
+			c = NULL;
+		else if (r != 0)
+			goto out;
+		/* decide */
+		r = 0;
+		if (!secret_auth_ok(app->secret, c, &cred)) {
+			why = "secret";
+			r = EID_ERR_DENIED;
+		}
 	}
-
-	/* look up (an unknown client is not an error here: it fails the decision below) */
-	r = srv_store_client_get(app->store, cred.client_id, &c);
-	if (r == EID_ERR_NOT_FOUND || r == EID_ERR_INVALID_ARGUMENT)
-		c = NULL;
-	else if (r != 0)
+	if (r == EID_ERR_DENIED)
+		goto denied;
+	if (r != 0)
 		goto out;
-
-	/* decide */
-	if (!secret_auth_ok(app->secret, c, &cred)) {
-		r = deny(err, 401, "invalid_client", GENERIC_AUTH_FAILED);
-		goto out;
-	}
 	*client = c;
 	c = NULL;
-	r = 0;
+	goto out;
+denied:
+	/* one answer for every failure; the reason only in the log, with a registered id */
+	log_info("client_auth_failed", LS("method", srv_client_auth_name(cred.method) != NULL ?
+	    srv_client_auth_name(cred.method) : "-"), LS("reason", why),
+	    LS("client_id", c != NULL ? c->client_id : "-"));
+	r = deny(err, 401, "invalid_client", GENERIC_AUTH_FAILED);
 out:
 	srv_client_free(&c);
 	srv_client_credentials_clear(&cred);

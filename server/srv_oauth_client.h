@@ -13,8 +13,20 @@
  * where id and secret were each application/x-www-form-urlencoded before joining, so
  * both are form-decoded after the split at the first ':'.
  * client_secret_post: client_id and client_secret form parameters.
- * private_key_jwt (RFC 7523): client_assertion_type + client_assertion parameters.
- * none: a client_id parameter alone (public clients).
+ * private_key_jwt (RFC 7523 2.2, 3; OIDC Core 9): client_assertion_type (exactly
+ *   SRV_CLIENT_ASSERTION_TYPE) + client_assertion, a JWS signed with one of the client's
+ *   registered keys (srv_client_keys: "jwks" or a cached "jwks_uri"). Checked in order:
+ *   the client (from the client_id parameter, else the unverified "iss") exists, is
+ *   enabled and registered private_key_jwt; the signature, with the allowlist RS256,
+ *   PS256, ES256, EdDSA ("none" and HS* never, so the public key cannot serve as an HMAC
+ *   secret) and the key picked by "kid" (or the only key of the header's algorithm); an
+ *   unknown kid refetches a jwks_uri once, rate-limited; then the claims
+ *   (srv_client_assertion_check, pure); last the "jti" is recorded in Redis (SET NX until
+ *   exp + leeway), so a replay fails. Redis down is EID_ERR_REDIS* (503), not a 401.
+ * none: a client_id parameter alone; accepted only for a client registered with
+ *   token_endpoint_auth_method "none" (a public client), and only at /token and /revoke
+ *   (RFC 7009 2.1 lets public clients revoke; introspection, RFC 7662 2.1, needs a
+ *   client that can really authenticate, so /introspect never accepts it).
  *
  * Exactly one method per request: Basic together with client_secret or an assertion,
  * or a client_secret together with an assertion, is invalid_request; so is a repeated
@@ -25,20 +37,36 @@
  * other than the registered one) is the same 401 invalid_client with the same text and
  * a WWW-Authenticate: Basic challenge (RFC 6749 5.2, RFC 7235 3.1): the answer never
  * says which part was wrong. The secret hash is computed even for an unknown client.
+ * The reason goes to the log only (event client_auth_failed, a short code such as
+ * "aud" or "replay"), never the credentials or the assertion.
  *
- * Ownership: struct srv_client_credentials owns its strings; the secret is wiped by
- * srv_client_credentials_clear(). The assertion is kept for the private_key_jwt slice.
+ * Ownership: struct srv_client_credentials owns its strings; the secret and the
+ * assertion are wiped by srv_client_credentials_clear().
  */
 #ifndef SRV_OAUTH_CLIENT_H
 #define SRV_OAUTH_CLIENT_H
 
+#include <time.h>
+
+#include <jansson.h>
+
 #include "eid_err.h"
 #include "srv_app.h"
+#include "tok_keyset.h"
 
 /* Largest Basic credentials token68 we read (base64 text); more is refused. */
 #define SRV_OAUTH_BASIC_MAX_B64     1024
 /* Largest client_secret accepted (ours are 43 characters). */
 #define SRV_OAUTH_SECRET_MAX        256
+
+/* RFC 7523 2.2 */
+#define SRV_CLIENT_ASSERTION_TYPE   "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+/* Clock skew allowed on exp, nbf and iat of a client assertion (seconds). */
+#define SRV_CLIENT_ASSERTION_LEEWAY 30
+/* Longest lifetime (exp - iat, or exp - now without iat) of a client assertion. */
+#define SRV_CLIENT_ASSERTION_MAX_LIFETIME 600
+/* Longest jti we record. */
+#define SRV_CLIENT_ASSERTION_JTI_MAX 256
 
 enum srv_client_auth {
 	SRV_CLIENT_AUTH_MISSING = 0,        /* no credentials at all */
@@ -93,6 +121,46 @@ int srv_oauth_error_respond(struct srv_resp *resp, const struct srv_oauth_error 
  */
 int srv_oauth_client_authenticate(struct srv_app *app, const struct srv_req *req,
     struct srv_client **client, struct srv_oauth_error *err) EID_WARN_UNUSED;
+
+/*
+ * The claim and header rules of a private_key_jwt assertion whose signature has been
+ * verified (pure; now is the caller's clock):
+ *   header alg one of RS256, PS256, ES256, EdDSA;
+ *   iss and sub both strings equal to client_id;
+ *   aud (a string, or an array of at most 16 strings) contains issuer + "/token" or the
+ *     issuer itself (both allowed by OIDC Core 9 and RFC 7523 3);
+ *   exp present and now < exp + leeway; nbf and iat, when present, not after now +
+ *     leeway, nbf before exp; exp - iat (exp - now without iat, plus leeway) at most
+ *     SRV_CLIENT_ASSERTION_MAX_LIFETIME: long-lived assertions are refused;
+ *   jti a string of 1..SRV_CLIENT_ASSERTION_JTI_MAX bytes without NUL.
+ * 0 and *exp (seconds) set, or EID_ERR_DENIED with *why a short static reason code for
+ * the log ("alg", "iss", "sub", "aud", "exp", "expired", "times", "lifetime", "jti").
+ */
+int srv_client_assertion_check(const json_t *header, const json_t *claims, const char *client_id,
+    const char *issuer, time_t now, long long *exp, const char **why) EID_WARN_UNUSED;
+
+/*
+ * The pure verification of an assertion against a keyset: tok_jws_verify with the
+ * allowlist RS256, PS256, ES256, EdDSA and the key chosen by kid (or the only key of the
+ * header's algorithm), then srv_client_assertion_check. Results: 0 with *claims
+ * (caller json_decref) and *exp; EID_ERR_KID_UNKNOWN (no such key: the caller may
+ * refresh a fetched keyset and try again); EID_ERR_DENIED; EID_ERR_NOMEM. *why gets a
+ * reason code for the log on failure ("jws", "alg", "kid", "signature", "claims" or one
+ * of srv_client_assertion_check's). Replay (jti) is the caller's: it needs Redis.
+ */
+int srv_client_assertion_verify(const char *assertion, const struct tok_keyset *ks,
+    const char *client_id, const char *issuer, time_t now, json_t **claims, long long *exp,
+    const char **why) EID_WARN_UNUSED;
+
+/*
+ * The "iss" of an assertion, read WITHOUT verifying it: only to find which client's
+ * keys to verify with. *client_id is malloc'd (caller frees). 0, EID_ERR_JWS (not a
+ * compact JWS, no string iss of 1..EID_CLIENT_ID_MAX bytes), EID_ERR_NOMEM.
+ */
+int srv_client_assertion_peek_iss(const char *assertion, char **client_id) EID_WARN_UNUSED;
+
+/* 1 if the client may authenticate with "none" at this path (see above), else 0. Pure. */
+int srv_oauth_client_none_allowed(const struct srv_client *c, const char *path);
 
 /*
  * Request checks shared by the token-type endpoints (pure): POST body of type
