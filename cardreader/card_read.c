@@ -8,6 +8,7 @@
 #include "eid_limits.h"
 #include "card_apdu.h"
 #include "card_bac.h"
+#include "card_ca.h"
 #include "card_pace.h"
 #include "card_read.h"
 #include "card_sm.h"
@@ -336,9 +337,112 @@ active_auth(struct session *s, const uint8_t challenge[8], struct card_read_resu
 	return EID_OK;
 }
 
+/* The transport failed (card gone, reader gone): the session cannot go on. */
+static int
+transport_error(int r)
+{
+	return r == EID_ERR_CARD_REMOVED || r == EID_ERR_NO_CARD || r == EID_ERR_NO_READER ||
+	    r == EID_ERR_PCSC || r == EID_ERR_NOMEM;
+}
+
+/* Chip Authentication with the DG14 key (card_read.h step 4). Returns an error only
+ * for transport failures; the outcome goes to res->chip_auth. */
+static int
+chip_auth(struct session *s, struct card_read_result *res)
+{
+	static const uint8_t zero_ssc[16];
+	struct card_ca_params p;
+	EVP_PKEY *eph = NULL;
+	struct card_apdu a;
+	uint8_t mse[32], ga[4 + CARD_CA_MAX_POINT], kenc[CARD_SM_KEY_LEN], kmac[CARD_SM_KEY_LEN];
+	uint8_t *again = NULL;
+	size_t n, mlen, plen, alen = 0;
+	uint16_t sw;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	res->chip_auth = CARD_CHECK_NOT_PERFORMED;
+	if (res->file[CARD_FILE_DG14] == NULL) {
+		res->chip_auth_note = "dg14_missing";
+		return EID_OK;
+	}
+	if (s->sm == NULL) {
+		res->chip_auth_note = "no_secure_messaging";
+		return EID_OK;
+	}
+	r = card_ca_params_from_dg14(res->file[CARD_FILE_DG14], res->file_len[CARD_FILE_DG14], &p);
+	if (r == EID_ERR_NOMEM)
+		return r;
+	if (r != 0) {
+		res->chip_auth_note = r == EID_ERR_UNSUPPORTED ? "ca_unsupported" : "dg14_invalid";
+		return EID_OK;
+	}
+	if ((r = card_ca_mse_data(&p, mse, sizeof(mse), &mlen)) != 0 ||
+	    (r = card_ca_ephemeral(&p, &eph)) != 0 ||
+	    (r = card_ca_public_point(eph, ga + 4, sizeof(ga) - 4, &plen)) != 0 || plen > 125) {
+		res->chip_auth_note = "ca_unsupported";
+		r = EID_OK;
+		goto out;
+	}
+	/* from here on the chip has been asked: anything but success is a failure */
+	res->chip_auth = CARD_CHECK_FAIL;
+	res->chip_auth_note = "ca_refused";
+	card_apdu_set(&a, 0x00, 0x22, 0x41, 0xA4, mse, mlen, 0);
+	if ((r = xfer(s, &a, &n, &sw)) != 0 || sw != CARD_SW_OK)
+		goto fail;
+	ga[0] = 0x7C;
+	ga[1] = (uint8_t)(2 + plen);
+	ga[2] = 0x80;
+	ga[3] = (uint8_t)plen;
+	card_apdu_set(&a, 0x00, 0x86, 0x00, 0x00, ga, 4 + plen, CARD_APDU_LE_SHORT_MAX);
+	if ((r = xfer(s, &a, &n, &sw)) != 0 || sw != CARD_SW_OK)
+		goto fail;
+	/* new keys; the GA answer above still came under the old ones */
+	if ((r = card_ca_session_keys(eph, p.chip_key, kenc, kmac)) != 0)
+		goto fail;
+	card_sm_free(&s->sm);
+	if ((r = card_sm_new(CARD_SM_AES128, kenc, kmac, zero_ssc, sizeof(zero_ssc), &s->sm)) != 0)
+		goto fail;
+	res->chip_auth_note = "ca_keys_rejected";
+	if ((r = read_file(s, files[CARD_FILE_DG14].fid, &again, &alen)) != 0)
+		goto fail;
+	if (alen != res->file_len[CARD_FILE_DG14] ||
+	    memcmp(again, res->file[CARD_FILE_DG14], alen) != 0) {
+		res->chip_auth_note = "dg14_changed";
+		r = EID_OK;
+		goto out;
+	}
+	res->chip_auth = CARD_CHECK_PASS;
+	res->chip_auth_note = NULL;
+	r = EID_OK;
+	goto out;
+fail:
+	/* a failed CA ends the chip's SM session: nothing more is read */
+	card_sm_free(&s->sm);
+	if (!transport_error(r))
+		r = EID_OK;
+out:
+	if (again != NULL) {
+		sodium_memzero(again, alen);
+		free(again);
+	}
+	sodium_memzero(kenc, sizeof(kenc));
+	sodium_memzero(kmac, sizeof(kmac));
+	EVP_PKEY_free(eph);
+	card_ca_params_clear(&p);
+	return r;
+}
+
 int
 card_read_session(struct card_transport *t, const struct card_read_opts *o,
     struct card_read_result **out)
+{
+	return card_read_session_flags(t, o, 0, out);
+}
+
+int
+card_read_session_flags(struct card_transport *t, const struct card_read_opts *o,
+    unsigned flags, struct card_read_result **out)
 {
 	struct session s = { 0 };
 	struct card_read_result *res = NULL;
@@ -364,6 +468,10 @@ card_read_session(struct card_transport *t, const struct card_read_opts *o,
 	}
 	if (o->aa_challenge != NULL && res->file[CARD_FILE_DG15] != NULL &&
 	    (r = active_auth(&s, o->aa_challenge, res)) != 0)
+		goto out;
+	res->chip_auth = CARD_CHECK_NOT_PERFORMED;
+	res->chip_auth_note = "not_requested";
+	if ((flags & CARD_READ_CHIP_AUTH) && (r = chip_auth(&s, res)) != 0)
 		goto out;
 	*out = res;
 	res = NULL;

@@ -16,6 +16,16 @@
  *   3. Active Authentication, only when the caller gives an 8-byte challenge and DG15 was
  *      read: INTERNAL AUTHENTICATE; the signature bytes are returned (verify them with
  *      card_aa_verify against DG15 once DG15 passed passive authentication).
+ *   4. Chip Authentication (card_ca.h), only when asked for (CARD_READ_CHIP_AUTH): with the
+ *      DG14 key, MSE:Set AT + GENERAL AUTHENTICATE under the current SM, then new AES SM
+ *      keys (SSC 0) and DG14 read again under them and compared with the first copy.
+ *      It runs last, so a failure (which ends the chip's SM session) loses nothing that
+ *      was read. Every earlier read went over the same continuous SM session, which
+ *      only the chip that performed CA could have kept up, so CA vouches for all of it.
+ *      Result in chip_auth: PASS; FAIL when the chip refuses CA although DG14 offers it,
+ *      or its answer does not verify under the new keys (a clone without the DG14
+ *      private key); NOT_PERFORMED (with a note) when not asked for, no DG14, or DG14
+ *      offers no supported CA (only id-CA-ECDH-AES-CBC-CMAC-128 is).
  *
  * Errors: EID_ERR_ACCESS_DENIED (wrong MRZ / CAN), EID_ERR_CARD_REMOVED,
  * EID_ERR_CARD_UNSUPPORTED (not an eMRTD: SELECT of the application fails; or only a CAN
@@ -33,6 +43,7 @@
 #include <stdint.h>
 
 #include "eid_err.h"
+#include "card_pa.h"
 #include "card_transport.h"
 
 enum card_file {
@@ -75,6 +86,8 @@ struct card_read_result {
 	int pace_failed;                /* PACE was tried and failed; BAC was used */
 	uint8_t *aa_signature;          /* owned; NULL when AA was not done */
 	size_t aa_signature_len;
+	enum card_check_result chip_auth;       /* see step 4 */
+	const char *chip_auth_note;     /* static: why not performed / failed, or NULL */
 };
 
 /* File name for output ("EF_COM", "DG1", ...; "EF_CardAccess"). */
@@ -84,6 +97,11 @@ const char *card_access_name(enum card_access a);
 
 int card_read_session(struct card_transport *t, const struct card_read_opts *opts,
     struct card_read_result **out) EID_WARN_UNUSED;
+
+/* card_read_session with flags: CARD_READ_CHIP_AUTH adds step 4. */
+#define CARD_READ_CHIP_AUTH 0x1u
+int card_read_session_flags(struct card_transport *t, const struct card_read_opts *opts,
+    unsigned flags, struct card_read_result **out) EID_WARN_UNUSED;
 
 void card_read_result_free(struct card_read_result **r);
 

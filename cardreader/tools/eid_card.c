@@ -1,14 +1,15 @@
 /*
- * eid-card - read a chip ID card (CCCD / ICAO 9303 eMRTD) through PC/SC.
+ * eid-card - read a chip ID card (CCCD / ICAO 9303 eMRTD) through PC/SC, and have a
+ * server verify it.
  *
- *   eid-card read [--reader NAME] (--mrz MRZ | --doc-number N --birth YYMMDD
- *                 --expiry YYMMDD | --can CAN) [--access auto|bac|pace]
- *                 [--challenge HEX16] [--out DIR] [--json]
+ *   eid-card read [card options] [--challenge HEX16] [--out DIR] [--json]
+ *   eid-card verify --server URL --client-id ID [card options] [--json]  (eid_card_verify.c)
  *
  * Exit codes: 0 ok, 2 usage, 3 no reader / no card, 4 access denied (wrong MRZ/CAN),
- * 5 card removed, 6 unsupported chip, 1 anything else. Each failure prints one line
- * an operator can act on. The MRZ, CAN and keys are never printed; the MRZ information
- * string is wiped after the session.
+ * 5 card removed, 6 unsupported chip, 7 server unreachable or refused (verify),
+ * 8 verdict invalid (verify), 1 anything else. Each failure prints one line an operator
+ * can act on. The MRZ, CAN and keys are never printed; the MRZ information string is
+ * wiped after the session.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,40 +28,45 @@
 #include "card_mrz.h"
 #include "card_read.h"
 #include "card_transport.h"
-
-#define EXIT_OK          0
-#define EXIT_OTHER       1
-#define EXIT_USAGE       2
-#define EXIT_NO_CARD     3
-#define EXIT_DENIED      4
-#define EXIT_REMOVED     5
-#define EXIT_UNSUPPORTED 6
-
-#define MRZ_INFO_MAX 48
-#define CAN_MAX      16
+#include "eid_card.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: eid-card read [--reader NAME] (--mrz MRZ | --doc-number N --birth YYMMDD\n"
-	    "                     --expiry YYMMDD | --can CAN) [--access auto|bac|pace]\n"
-	    "                     [--challenge HEX16] [--out DIR] [--json]\n"
-	    "       eid-card verify|bind|login --server URL ...   (not yet available)\n"
+	    "usage: eid-card read CARD [--challenge HEX16] [--out DIR] [--json]\n"
+	    "       eid-card verify --server URL --client-id ID CARD [--timeout SECONDS] [--json]\n"
+	    "       eid-card bind|login --server URL ...   (not yet available)\n"
 	    "       eid-card --help | --version\n"
+	    "CARD:  [--reader NAME] (--mrz MRZ | --doc-number N --birth YYMMDD --expiry YYMMDD\n"
+	    "       | --can CAN) [--access auto|bac|pace] [--no-chip-auth]\n"
 	    "\n"
-	    "Reads EF.COM, DG1, DG2, DG13, DG14, DG15 and EF.SOD from a chip ID card (CCCD,\n"
-	    "ICAO 9303 eMRTD) with PACE (CAN or MRZ) or BAC (MRZ) and secure messaging.\n"
+	    "read: reads EF.COM, DG1, DG2, DG13, DG14, DG15 and EF.SOD from a chip ID card\n"
+	    "(CCCD, ICAO 9303 eMRTD) with PACE (CAN or MRZ) or BAC (MRZ) and secure messaging,\n"
+	    "then runs Chip Authentication with the DG14 key.\n"
 	    "  --mrz MRZ         the printed MRZ (TD1 3x30 or TD3 2x44, lines joined or with\n"
 	    "                    newlines), or the MRZ information (number+check, birth+check,\n"
 	    "                    expiry+check)\n"
 	    "  --can CAN         card access number (CCCD: last 6 digits of the ID number)\n"
 	    "  --access M        auto (PACE if the chip offers it, else BAC), bac, or pace\n"
+	    "  --no-chip-auth    skip Chip Authentication (DG14)\n"
 	    "  --challenge HEX16 also run Active Authentication with this 8-byte challenge\n"
 	    "  --out DIR         write EF_COM.bin, DG1.bin, ..., EF_SOD.bin into DIR\n"
 	    "  --json            print the result as JSON\n"
-	    "Exit: 0 ok, 2 usage, 3 no reader/no card, 4 access denied, 5 card removed,\n"
-	    "6 unsupported chip, 1 other error.\n");
+	    "verify: gets an access token (client_credentials, scope document_verify) from\n"
+	    "URL/token, a challenge from URL/v1/documents/challenge, reads the card with Active\n"
+	    "Authentication over it, posts everything to URL/v1/documents/verify and prints\n"
+	    "the verdict (--json: the server's answer as it came).\n"
+	    "  --server URL      https://..., or http:// to this machine only (127.0.0.1,\n"
+	    "                    localhost, [::1])\n"
+	    "  --client-id ID    the terminal's client id; the secret is read from the\n"
+	    "                    environment variable EID_CLIENT_SECRET\n"
+	    "  --client-secret S the secret on the command line (less safe: other local users\n"
+	    "                    can see a command line while it runs)\n"
+	    "  --timeout S       per HTTP request (default 15)\n"
+	    "Exit: 0 ok (verify: verdict valid), 2 usage, 3 no reader/no card, 4 access denied,\n"
+	    "5 card removed, 6 unsupported chip, 7 server unreachable, timed out or refused\n"
+	    "the request, 8 verdict invalid (or Chip Authentication failed), 1 other error.\n");
 }
 
 static int
@@ -282,6 +288,11 @@ report(const struct card_read_result *res, const char *reader, const uint8_t *ch
 	else
 		json_object_set_new(root, "dg1", json_null());
 	json_object_set_new(root, "dg13", dg13_r == 0 ? dg13_json(&d13) : json_null());
+	json_object_set_new(root, "checks", json_pack("{s:s}", "chip_authentication",
+	    card_check_result_str(res->chip_auth)));
+	if (res->chip_auth_note != NULL)
+		json_object_set_new(root, "chip_authentication_note",
+		    json_string(res->chip_auth_note));
 	if (res->aa_signature != NULL && challenge != NULL) {
 		char *ch = hex_str(challenge, 8);
 
@@ -323,6 +334,7 @@ report(const struct card_read_result *res, const char *reader, const uint8_t *ch
 		}
 		if (res->aa_signature != NULL)
 			printf("active authentication: %zu-byte signature\n", res->aa_signature_len);
+		ec_print_chip_auth(res);
 	}
 	r = EID_OK;
 out:
@@ -338,56 +350,142 @@ out:
 	return r;
 }
 
+void
+ec_card_args_init(struct ec_card_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->o.pref = CARD_PREF_AUTO;
+}
+
+void
+ec_card_args_wipe(struct ec_card_args *a)
+{
+	cx_wipe(a->info, sizeof(a->info));
+	cx_wipe(a->canbuf, sizeof(a->canbuf));
+	a->o.mrz_info = NULL;
+	a->o.can = NULL;
+}
+
+int
+ec_card_args_option(struct ec_card_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case EC_OPT_READER: a->reader = arg; return 1;
+	case EC_OPT_MRZ: a->mrz = arg; return 1;
+	case EC_OPT_DOC: a->doc = arg; return 1;
+	case EC_OPT_BIRTH: a->birth = arg; return 1;
+	case EC_OPT_EXPIRY: a->expiry = arg; return 1;
+	case EC_OPT_CAN: a->can = arg; return 1;
+	case EC_OPT_NO_CA: a->no_chip_auth = 1; return 1;
+	case EC_OPT_ACCESS:
+		if (strcmp(arg, "auto") == 0)
+			a->o.pref = CARD_PREF_AUTO;
+		else if (strcmp(arg, "bac") == 0)
+			a->o.pref = CARD_PREF_BAC;
+		else if (strcmp(arg, "pace") == 0)
+			a->o.pref = CARD_PREF_PACE;
+		else
+			return -1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+ec_card_args_finish(struct ec_card_args *a)
+{
+	if ((a->mrz != NULL) + (a->doc != NULL || a->birth != NULL || a->expiry != NULL) > 1 ||
+	    (a->mrz == NULL && a->doc == NULL && a->can == NULL)) {
+		fprintf(stderr, "eid-card: give --mrz, or --doc-number/--birth/--expiry, or --can\n");
+		return EXIT_USAGE;
+	}
+	if (a->mrz != NULL && mrz_to_info(a->mrz, a->info, sizeof(a->info)) != 0) {
+		fprintf(stderr, "eid-card: the MRZ is not valid (check the characters and "
+		    "check digits)\n");
+		return EXIT_USAGE;
+	}
+	if (a->doc != NULL && (a->birth == NULL || a->expiry == NULL ||
+	    card_mrz_bac_seed_fields(a->doc, a->birth, a->expiry, a->info, sizeof(a->info)) != 0)) {
+		fprintf(stderr, "eid-card: --doc-number, --birth YYMMDD and --expiry YYMMDD "
+		    "are needed together and must be valid\n");
+		return EXIT_USAGE;
+	}
+	if (a->can != NULL) {
+		size_t i, n = strlen(a->can);
+		int bad = n == 0 || n > EC_CAN_MAX;
+
+		for (i = 0; !bad && i < n; i++)
+			if (a->can[i] < '0' || a->can[i] > '9')
+				bad = 1;
+		if (bad) {
+			fprintf(stderr, "eid-card: the CAN must be digits (CCCD: last 6 digits of "
+			    "the ID)\n");
+			return EXIT_USAGE;
+		}
+		memcpy(a->canbuf, a->can, n);
+		a->o.can = a->canbuf;
+	}
+	if (a->info[0] != '\0')
+		a->o.mrz_info = a->info;
+	return EXIT_OK;
+}
+
+int
+ec_card_read(struct ec_card_args *a, const uint8_t *challenge, struct card_read_result **res,
+    char **chosen)
+{
+	struct card_transport *t = NULL;
+	int r;
+
+	*res = NULL;
+	*chosen = NULL;
+	a->o.aa_challenge = challenge;
+	if ((r = card_transport_pcsc_open(a->reader, &t, chosen)) != 0 ||
+	    (r = card_read_session_flags(t, &a->o, a->no_chip_auth ? 0 : CARD_READ_CHIP_AUTH,
+	    res)) != 0)
+		say_error(r);
+	card_transport_free(&t);
+	return exit_for(r);
+}
+
+void
+ec_print_chip_auth(const struct card_read_result *res)
+{
+	printf("chip authentication: %s", card_check_result_str(res->chip_auth));
+	if (res->chip_auth_note != NULL)
+		printf(" (%s)", res->chip_auth_note);
+	printf("\n");
+}
+
 static int
 cmd_read(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "reader", required_argument, NULL, 'r' },
-		{ "mrz", required_argument, NULL, 'm' },
-		{ "doc-number", required_argument, NULL, 'd' },
-		{ "birth", required_argument, NULL, 'b' },
-		{ "expiry", required_argument, NULL, 'e' },
-		{ "can", required_argument, NULL, 'c' },
-		{ "access", required_argument, NULL, 'a' },
+		EC_CARD_OPTIONS,
 		{ "challenge", required_argument, NULL, 'x' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *reader = NULL, *mrz = NULL, *doc = NULL, *birth = NULL, *expiry = NULL;
-	const char *can = NULL, *outdir = NULL;
-	char info[MRZ_INFO_MAX], canbuf[CAN_MAX + 1], *chosen = NULL;
+	struct ec_card_args args;
+	const char *outdir = NULL;
+	char *chosen = NULL;
 	uint8_t challenge[8];
-	int have_challenge = 0, as_json = 0, c, r, f, ex = EXIT_OTHER;
-	struct card_read_opts o;
-	struct card_transport *t = NULL;
+	int have_challenge = 0, as_json = 0, c, f, k, ex = EXIT_OTHER;
 	struct card_read_result *res = NULL;
 
-	memset(&o, 0, sizeof(o));
-	memset(info, 0, sizeof(info));
-	memset(canbuf, 0, sizeof(canbuf));
+	ec_card_args_init(&args);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = ec_card_args_option(&args, c, optarg)) < 0)
+			goto usage;
+		if (k > 0)
+			continue;
 		switch (c) {
-		case 'r': reader = optarg; break;
-		case 'm': mrz = optarg; break;
-		case 'd': doc = optarg; break;
-		case 'b': birth = optarg; break;
-		case 'e': expiry = optarg; break;
-		case 'c': can = optarg; break;
 		case 'o': outdir = optarg; break;
 		case 'j': as_json = 1; break;
-		case 'a':
-			if (strcmp(optarg, "auto") == 0)
-				o.pref = CARD_PREF_AUTO;
-			else if (strcmp(optarg, "bac") == 0)
-				o.pref = CARD_PREF_BAC;
-			else if (strcmp(optarg, "pace") == 0)
-				o.pref = CARD_PREF_PACE;
-			else
-				goto usage;
-			break;
 		case 'x':
 			if (hex_decode(optarg, challenge, sizeof(challenge)) != 0) {
 				fprintf(stderr, "eid-card: --challenge needs 16 hex digits\n");
@@ -404,48 +502,15 @@ cmd_read(int argc, char **argv)
 	}
 	if (optind != argc)
 		goto usage;
-	if ((mrz != NULL) + (doc != NULL || birth != NULL || expiry != NULL) > 1 ||
-	    (mrz == NULL && doc == NULL && can == NULL)) {
-		fprintf(stderr, "eid-card: give --mrz, or --doc-number/--birth/--expiry, or --can\n");
+	if (ec_card_args_finish(&args) != EXIT_OK)
 		goto usage_quiet;
-	}
-	if (mrz != NULL && mrz_to_info(mrz, info, sizeof(info)) != 0) {
-		fprintf(stderr, "eid-card: the MRZ is not valid (check the characters and "
-		    "check digits)\n");
-		goto usage_quiet;
-	}
-	if (doc != NULL && (birth == NULL || expiry == NULL ||
-	    card_mrz_bac_seed_fields(doc, birth, expiry, info, sizeof(info)) != 0)) {
-		fprintf(stderr, "eid-card: --doc-number, --birth YYMMDD and --expiry YYMMDD "
-		    "are needed together and must be valid\n");
-		goto usage_quiet;
-	}
-	if (can != NULL) {
-		size_t i, n = strlen(can);
-
-		if (n == 0 || n > CAN_MAX)
-			goto badcan;
-		for (i = 0; i < n; i++)
-			if (can[i] < '0' || can[i] > '9')
-				goto badcan;
-		memcpy(canbuf, can, n);
-		o.can = canbuf;
-	}
-	if (info[0] != '\0')
-		o.mrz_info = info;
-	if (have_challenge)
-		o.aa_challenge = challenge;
 	if (outdir != NULL && mkdir(outdir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "eid-card: cannot create %s: %s\n", outdir, strerror(errno));
 		goto out;
 	}
-
-	if ((r = card_transport_pcsc_open(reader, &t, &chosen)) != 0 ||
-	    (r = card_read_session(t, &o, &res)) != 0) {
-		say_error(r);
-		ex = exit_for(r);
+	if ((ex = ec_card_read(&args, have_challenge ? challenge : NULL, &res, &chosen)) != EXIT_OK)
 		goto out;
-	}
+	ex = EXIT_OTHER;
 	if (outdir != NULL) {
 		for (f = 0; f < CARD_FILE_COUNT; f++) {
 			if (res->file[f] == NULL)
@@ -468,18 +533,13 @@ cmd_read(int argc, char **argv)
 	}
 	ex = EXIT_OK;
 	goto out;
-badcan:
-	fprintf(stderr, "eid-card: the CAN must be digits (CCCD: last 6 digits of the ID)\n");
-	goto usage_quiet;
 usage:
 	usage(stderr);
 usage_quiet:
 	ex = EXIT_USAGE;
 out:
-	cx_wipe(info, sizeof(info));
-	cx_wipe(canbuf, sizeof(canbuf));
+	ec_card_args_wipe(&args);
 	card_read_result_free(&res);
-	card_transport_free(&t);
 	free(chosen);
 	return ex;
 }
@@ -505,8 +565,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "read") == 0)
 		return cmd_read(argc - 1, argv + 1);
-	if (strcmp(argv[1], "verify") == 0 || strcmp(argv[1], "bind") == 0 ||
-	    strcmp(argv[1], "login") == 0) {
+	if (strcmp(argv[1], "verify") == 0)
+		return ec_cmd_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "bind") == 0 || strcmp(argv[1], "login") == 0) {
 		fprintf(stderr, "eid-card %s: not yet available in this version; use "
 		    "'eid-card read' and send the files with the server's API.\n", argv[1]);
 		return EXIT_USAGE;

@@ -487,6 +487,18 @@ class Chip:
         return tlv(0x7C, b''), SW_OK
 
 
+def make_clone(card):
+    """Replace the chip's private keys by fresh ones of the same kind: a copy of the
+    files without the secrets a genuine chip keeps (what a cloned card is)."""
+    if card.ca_key is not None:
+        card.ca_key = ec.generate_private_key(card.ca_key.curve)
+    if isinstance(card.aa_key, rsa.RSAPrivateKey):
+        card.aa_key = rsa.generate_private_key(65537, card.aa_key.key_size)
+    elif card.aa_key is not None:
+        card.aa_key = ec.generate_private_key(card.aa_key.curve)
+    return card
+
+
 def make_chip(card, **kw):
     return Chip(card, **kw)
 
@@ -565,9 +577,14 @@ def main():
                     help='simulate removal: disconnect from vpcd after answering N APDUs')
     ap.add_argument('--reinsert-after', type=float, metavar='SECONDS',
                     help='with --remove-after: put the card back after this delay')
+    ap.add_argument('--clone', action='store_true',
+                    help='act as a clone: every file as on the card, but fresh chip keys '
+                         '(Chip and Active Authentication then fail at the reader/server)')
     ap.add_argument('--verbose', '-v', action='store_true', help='log every APDU')
     a = ap.parse_args()
     card = CardData.from_manifest(a.card[0], a.card[1])
+    if a.clone:
+        make_clone(card)
     log = (lambda s: print(s, flush=True)) if a.verbose else None
     chip = make_chip(card, require_access_control=a.require_access_control,
                      remove_after=a.remove_after, log=log)

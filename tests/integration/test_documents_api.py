@@ -5,8 +5,10 @@ Bearer authentication (RFC 6750), the one-time AA challenge bound to the client,
 specimen card of tests/vectors/cccd against its expected outcome, the request refusals,
 the audit trail without ID numbers, Redis outages, and a trust import while eidd runs.
 The chip's Active Authentication answer is produced here with python3-cryptography
-(cccd2: ECDSA P-256, plain r || s over SHA-256 of the challenge).
+(cccd2: ECDSA P-256, plain r || s over SHA-256 of the challenge; cccd1 and cccd3: RSA
+with ISO/IEC 9796-2 digital signature scheme 1, SHA-1 trailer BC and SHA-256 trailer 34CC).
 """
+import hashlib
 import base64
 import json
 import os
@@ -16,7 +18,7 @@ import urllib.parse
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 except ImportError:     # a python3 without cryptography: Debian's has it
     if sys.executable != '/usr/bin/python3' and os.path.exists('/usr/bin/python3'):
@@ -62,6 +64,31 @@ def aa_answer(card_id, challenge_b64):
         key = serialization.load_pem_private_key(f.read(), None)
     r, s = decode_dss_signature(key.sign(base64.b64decode(challenge_b64), ec.ECDSA(hashes.SHA256())))
     return {'challenge': challenge_b64, 'signature': b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}
+
+
+def aa_answer_rsa(card_id, challenge_b64, key=None):
+    """The chip's answer for an RSA card: ISO/IEC 9796-2 scheme 1 (partial recovery).
+
+    F = 6A || M1 || H(M1 || M2) || T, M2 = the challenge, M1 random filling the rest;
+    the signature is min(F^d mod n, n - F^d mod n) (the chip's choice, 9796-2 §B.6).
+    key: another RSA key to sign with (a clone's), default the card's AA key.
+    """
+    card = CARDS[card_id]
+    assert card['aa']['algorithm'] == 'rsa-iso9796-2-scheme1'
+    if key is None:
+        with open(os.path.join(VEC, card['dir'], card['aa']['private_key']), 'rb') as f:
+            key = serialization.load_pem_private_key(f.read(), None)
+    hfn = {'sha1': hashlib.sha1, 'sha256': hashlib.sha256}[card['aa']['hash']]
+    trailer = bytes.fromhex(card['aa']['trailer'])
+    m2 = base64.b64decode(challenge_b64)
+    size = (key.key_size + 7) // 8
+    m1 = os.urandom(size - 1 - hfn().digest_size - len(trailer))
+    f = b'\x6A' + m1 + hfn(m1 + m2).digest() + trailer
+    priv = key.private_numbers()
+    n = priv.public_numbers.n
+    sig = pow(int.from_bytes(f, 'big'), priv.d, n)
+    sig = min(sig, n - sig)
+    return {'challenge': challenge_b64, 'signature': b64(sig.to_bytes(size, 'big'))}
 
 
 def basic(cid, secret):
@@ -178,6 +205,33 @@ try:
     t.ok(st == 200 and v.get('verdict') == 'invalid' and checks(v).get('active_authentication') == 'fail' and
          'challenge_unknown_or_reused' in v.get('reasons', []),
          'the same challenge again: AA fail, invalid (challenge_unknown_or_reused)', (st, v))
+    verified_ids.append((v or {}).get('verification_id'))
+
+    # -- RSA Active Authentication (ISO/IEC 9796-2 scheme 1) through HTTP --
+    for cid, trailer in (('cccd1', 'BC'), ('cccd3', '34CC')):
+        st, h, ch = call(env, '/v1/documents/challenge', None, tok, ctype=None)
+        aa = aa_answer_rsa(cid, ch['challenge'])
+        st, h, v = call(env, '/v1/documents/verify', request_body(cid, aa), tok)
+        t.ok(st == 200 and v.get('verdict') == 'valid' and checks(v).get('active_authentication') == 'pass' and
+             v.get('document', {}).get('citizen_id') == CARDS[cid]['citizen']['id_number'],
+             '%s RSA AA (ISO 9796-2, trailer %s) over a fresh challenge: AA pass, valid' % (cid, trailer), (st, v))
+        verified_ids.append((v or {}).get('verification_id'))
+    other_rsa = rsa.generate_private_key(65537, 2048)
+    st, h, ch = call(env, '/v1/documents/challenge', None, tok, ctype=None)
+    aa = aa_answer_rsa('cccd1', ch['challenge'], key=other_rsa)
+    st, h, v = call(env, '/v1/documents/verify', request_body('cccd1', aa), tok)
+    t.ok(st == 200 and v.get('verdict') == 'invalid' and checks(v).get('active_authentication') == 'fail' and
+         'aa_signature_invalid' in v.get('reasons', []) and checks(v).get('data_group_hashes') == 'pass',
+         'cccd1 RSA AA signed by another key (a clone): AA fail, invalid (aa_signature_invalid)', (st, v))
+    verified_ids.append((v or {}).get('verification_id'))
+    st, h, ch = call(env, '/v1/documents/challenge', None, tok, ctype=None)
+    aa = aa_answer_rsa('cccd1', ch['challenge'])
+    sig = bytearray(base64.b64decode(aa['signature']))
+    sig[-1] ^= 0x01
+    aa['signature'] = b64(bytes(sig))
+    st, h, v = call(env, '/v1/documents/verify', request_body('cccd1', aa), tok)
+    t.ok(st == 200 and v.get('verdict') == 'invalid' and checks(v).get('active_authentication') == 'fail',
+         'cccd1 RSA AA with one signature bit flipped: AA fail', (st, v))
     verified_ids.append((v or {}).get('verification_id'))
 
     # -- a challenge issued to another client --

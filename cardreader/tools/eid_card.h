@@ -1,0 +1,79 @@
+/*
+ * eid_card.h - what the eid-card commands share (eid_card.c: read and the card access
+ * options; eid_card_verify.c: verify; eid_card_http.c: the HTTP client).
+ *
+ * Card access options (every command that reads a card takes them):
+ *   --reader NAME, --mrz MRZ | --doc-number N --birth YYMMDD --expiry YYMMDD | --can CAN,
+ *   --access auto|bac|pace, --no-chip-auth.
+ * struct ec_card_args collects them; ec_card_args_wipe() wipes the MRZ information and
+ * the CAN copies (the originals in argv are the caller's).
+ */
+#ifndef EID_CARD_H
+#define EID_CARD_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "card_read.h"
+
+#define EXIT_OK          0
+#define EXIT_OTHER       1
+#define EXIT_USAGE       2
+#define EXIT_NO_CARD     3
+#define EXIT_DENIED      4
+#define EXIT_REMOVED     5
+#define EXIT_UNSUPPORTED 6
+#define EXIT_SERVER      7      /* verify: server unreachable, timed out, or refused */
+#define EXIT_INVALID     8      /* verify: the verdict is "invalid" */
+
+#define EC_MRZ_INFO_MAX 48
+#define EC_CAN_MAX      16
+
+/* getopt_long entries for the card access options; their values are >= 0x100 */
+#define EC_OPT_READER   0x100
+#define EC_OPT_MRZ      0x101
+#define EC_OPT_DOC      0x102
+#define EC_OPT_BIRTH    0x103
+#define EC_OPT_EXPIRY   0x104
+#define EC_OPT_CAN      0x105
+#define EC_OPT_ACCESS   0x106
+#define EC_OPT_NO_CA    0x107
+#define EC_CARD_OPTIONS \
+	{ "reader", required_argument, NULL, EC_OPT_READER }, \
+	{ "mrz", required_argument, NULL, EC_OPT_MRZ }, \
+	{ "doc-number", required_argument, NULL, EC_OPT_DOC }, \
+	{ "birth", required_argument, NULL, EC_OPT_BIRTH }, \
+	{ "expiry", required_argument, NULL, EC_OPT_EXPIRY }, \
+	{ "can", required_argument, NULL, EC_OPT_CAN }, \
+	{ "access", required_argument, NULL, EC_OPT_ACCESS }, \
+	{ "no-chip-auth", no_argument, NULL, EC_OPT_NO_CA }
+
+struct ec_card_args {
+	const char *reader, *mrz, *doc, *birth, *expiry, *can;
+	char info[EC_MRZ_INFO_MAX];
+	char canbuf[EC_CAN_MAX + 1];
+	struct card_read_opts o;
+	int no_chip_auth;
+};
+
+void ec_card_args_init(struct ec_card_args *a);
+/* 1: c was a card option and is stored; 0: not a card option; -1: bad value. */
+int ec_card_args_option(struct ec_card_args *a, int c, const char *arg);
+/* Check and convert after option parsing: EXIT_OK, or EXIT_USAGE after a message. */
+int ec_card_args_finish(struct ec_card_args *a);
+void ec_card_args_wipe(struct ec_card_args *a);
+
+/*
+ * Open the reader and run one reading session (with Chip Authentication unless
+ * --no-chip-auth). challenge: 8 bytes or NULL. Returns an EXIT_* code; on failure the
+ * operator message is printed. *chosen gets the reader name (caller frees).
+ */
+int ec_card_read(struct ec_card_args *a, const uint8_t *challenge,
+    struct card_read_result **res, char **chosen);
+
+/* "pass" / "fail" / "not_performed" with the note, for people. */
+void ec_print_chip_auth(const struct card_read_result *res);
+
+int ec_cmd_verify(int argc, char **argv);
+
+#endif /* EID_CARD_H */
