@@ -15,6 +15,7 @@
 #define SEC_FAIL_ACCOUNT "login-fail-id"
 #define SEC_FAIL_IP "login-fail-ip"
 #define SEC_TOTP_USED "totp-used"
+#define SEC_WAIT_ACCOUNT "login-wait-id"
 
 /*
  * The dummy hash an unknown ID number is checked against, so that both answers cost
@@ -60,6 +61,8 @@ srv_auth_decide(const struct srv_auth_facts *f, enum srv_auth_reason *why)
 		r = SRV_AUTH_R_THROTTLED_IP;
 	else if (f->account_locked)
 		r = SRV_AUTH_R_THROTTLED_ACCOUNT;
+	else if (f->account_waiting)
+		r = SRV_AUTH_R_DELAYED;
 	else if (!f->well_formed)
 		r = SRV_AUTH_R_MALFORMED;
 	else if (!f->found)
@@ -73,7 +76,8 @@ srv_auth_decide(const struct srv_auth_facts *f, enum srv_auth_reason *why)
 	else if (!f->otp_fresh)
 		r = SRV_AUTH_R_OTP_REPLAY;
 	*why = r;
-	if (r == SRV_AUTH_R_THROTTLED_IP || r == SRV_AUTH_R_THROTTLED_ACCOUNT)
+	if (r == SRV_AUTH_R_THROTTLED_IP || r == SRV_AUTH_R_THROTTLED_ACCOUNT ||
+	    r == SRV_AUTH_R_DELAYED)
 		return SRV_AUTH_THROTTLED;
 	return r == SRV_AUTH_R_NONE ? SRV_AUTH_OK : SRV_AUTH_FAILED;
 }
@@ -91,8 +95,22 @@ srv_auth_reason_name(enum srv_auth_reason r)
 	case SRV_AUTH_R_PASSWORD: return "password";
 	case SRV_AUTH_R_OTP: return "otp";
 	case SRV_AUTH_R_OTP_REPLAY: return "otp_replay";
+	case SRV_AUTH_R_DELAYED: return "delayed";
 	}
 	return "unknown";
+}
+
+unsigned
+srv_auth_delay(long long failures, unsigned max_delay)
+{
+	unsigned d = 1;
+	long long i;
+
+	if (failures < 2 || max_delay == 0)
+		return 0;
+	for (i = 2; i < failures && d < max_delay; i++)
+		d *= 2;
+	return d < max_delay ? d : max_delay;
 }
 
 static int
@@ -130,19 +148,37 @@ count_get(struct srv_app *app, const char *key, long long *n)
 	return 0;
 }
 
-/* One more failure; the lock (count >= max) lasts a full window from the failure that set it. */
+/* One more failure (*n: the count now); the lock (count >= max) lasts a full window from
+ * the failure that set it. */
 static int
-count_fail(struct srv_app *app, const char *key, long long max)
+count_fail(struct srv_app *app, const char *key, long long max, long long *n)
 {
-	long long n = 0;
 	int r;
 
-	if ((r = srv_redis_incr(app->redis, key, SRV_AUTH_FAILURE_WINDOW, &n)) != 0)
+	*n = 0;
+	if ((r = srv_redis_incr(app->redis, key, SRV_AUTH_FAILURE_WINDOW, n)) != 0)
 		return r;
-	if (n >= max && (r = srv_redis_expire(app->redis, key, SRV_AUTH_FAILURE_WINDOW)) != 0 &&
+	if (*n >= max && (r = srv_redis_expire(app->redis, key, SRV_AUTH_FAILURE_WINDOW)) != 0 &&
 	    r != EID_ERR_NOT_FOUND)
 		return r;
 	return 0;
+}
+
+/* The wait after recent failures: the key holds the unix time it ends (0: no wait). */
+static int
+wait_get(struct srv_app *app, const char *key, long long *until)
+{
+	return count_get(app, key, until);
+}
+
+static int
+wait_set(struct srv_app *app, const char *key, unsigned seconds)
+{
+	char v[24];
+	int n;
+
+	n = snprintf(v, sizeof(v), "%lld", (long long)app->now() + (long long)seconds);
+	return srv_redis_set(app->redis, key, v, (size_t)n, seconds, 0);
 }
 
 static void
@@ -193,10 +229,12 @@ srv_auth_password(struct srv_app *app, const char *citizen_id, const char *passw
 	struct srv_auth_facts f;
 	struct srv_citizen *c = NULL;
 	char kacct[SRV_REDIS_KEY_MAX], kip[SRV_REDIS_KEY_MAX], kused[SRV_REDIS_KEY_MAX];
+	char kwait[SRV_REDIS_KEY_MAX];
 	char dummy[crypto_pwhash_STRBYTES], used_id[96];
 	uint8_t secret[SRV_TOTP_SECRET_BYTES];
 	const char *hash;
-	long long nacct = 0, nip = 0;
+	long long nacct = 0, nip = 0, until = 0, now = (long long)app->now();
+	unsigned delay;
 	uint64_t counter = 0;
 	int r;
 
@@ -210,13 +248,22 @@ srv_auth_password(struct srv_app *app, const char *citizen_id, const char *passw
 	/* throttling first: a locked IP or ID number costs no Argon2id work */
 	srv_redis_key(app->redis, SEC_FAIL_ACCOUNT, citizen_id != NULL ? citizen_id : "",
 	    citizen_id != NULL ? strlen(citizen_id) : 0, kacct);
+	srv_redis_key(app->redis, SEC_WAIT_ACCOUNT, citizen_id != NULL ? citizen_id : "",
+	    citizen_id != NULL ? strlen(citizen_id) : 0, kwait);
 	srv_redis_key(app->redis, SEC_FAIL_IP, remote_ip, strlen(remote_ip), kip);
 	if ((r = count_get(app, kip, &nip)) != 0 || (r = count_get(app, kacct, &nacct)) != 0)
 		goto out;
 	f.ip_locked = nip >= SRV_AUTH_IP_MAX_FAILURES;
 	f.account_locked = nacct >= SRV_AUTH_ACCOUNT_MAX_FAILURES;
-	if (f.ip_locked || f.account_locked)
+	if (!f.ip_locked && !f.account_locked && nacct >= 2 && app->cfg->login_delay_max > 0) {
+		if ((r = wait_get(app, kwait, &until)) != 0)
+			goto out;
+		f.account_waiting = until > now;
+	}
+	if (f.ip_locked || f.account_locked || f.account_waiting) {
+		out->retry_after = f.account_waiting ? (unsigned)(until - now) : SRV_AUTH_FAILURE_WINDOW;
 		goto decide;
+	}
 
 	if (f.well_formed) {
 		r = srv_store_citizen_get(app->store, citizen_id, &c);
@@ -258,8 +305,12 @@ srv_auth_password(struct srv_app *app, const char *citizen_id, const char *passw
 decide:
 	out->outcome = srv_auth_decide(&f, &out->reason);
 	if (out->outcome == SRV_AUTH_FAILED) {
-		if ((r = count_fail(app, kacct, SRV_AUTH_ACCOUNT_MAX_FAILURES)) != 0 ||
-		    (r = count_fail(app, kip, SRV_AUTH_IP_MAX_FAILURES)) != 0)
+		if ((r = count_fail(app, kacct, SRV_AUTH_ACCOUNT_MAX_FAILURES, &nacct)) != 0 ||
+		    (r = count_fail(app, kip, SRV_AUTH_IP_MAX_FAILURES, &nip)) != 0)
+			goto out;
+		delay = srv_auth_delay(nacct, app->cfg->login_delay_max);
+		if (nacct < SRV_AUTH_ACCOUNT_MAX_FAILURES && delay > 0 &&
+		    (r = wait_set(app, kwait, delay)) != 0)
 			goto out;
 	} else if (out->outcome == SRV_AUTH_OK) {
 		snprintf(out->account_id, sizeof(out->account_id), "%s", c->account_id);

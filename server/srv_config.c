@@ -38,6 +38,7 @@ static const struct key_spec key_specs[] = {
 	{ "session_max_lifetime", K_UINT, OFF(session_max_lifetime), 60, 30 * 86400, 0 },
 	{ "argon2_opslimit", K_UINT, OFF(argon2_opslimit), 1, 64, 0 },
 	{ "argon2_memlimit_kib", K_UINT, OFF(argon2_memlimit_kib), 8192, 4 * 1024 * 1024, 0 },
+	{ "login_delay_max", K_UINT, OFF(login_delay_max), 0, 300, 0 },
 };
 #define N_KEYS (sizeof(key_specs) / sizeof(key_specs[0]))
 
@@ -88,6 +89,7 @@ srv_config_init(struct srv_config *cfg)
 	cfg->session_max_lifetime = 12 * 3600;
 	/* OWASP (2024+) minimum for Argon2id: m=19 MiB, t=2, p=1 */
 	cfg->argon2_opslimit = 2;
+	cfg->login_delay_max = 30;
 	cfg->argon2_memlimit_kib = 19 * 1024;
 	cfg->redis_port = 6379;
 	if (replace_str(&cfg->listen_host, "127.0.0.1", 9) != 0 ||

@@ -208,7 +208,12 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 		allow_portal_origin(app, resp, return_to);
 		if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 			r = render_login(resp, 429, lang, tok, return_to, NULL, S_ERR_THROTTLED);
-		r = r != 0 ? r : srv_resp_header(resp, "Retry-After", "900");
+		if (r == 0) {
+			char ra[16];
+
+			snprintf(ra, sizeof(ra), "%u", res.retry_after > 0 ? res.retry_after : 1);
+			r = srv_resp_header(resp, "Retry-After", ra);
+		}
 		break;
 	case SRV_AUTH_FAILED:
 	default:
@@ -237,15 +242,24 @@ srv_handle_logout(struct srv_app *app, const struct srv_req *req, struct srv_res
 {
 	const char *cookie = srv_req_header(req, "cookie");
 	char id[SRV_SESSION_ID_LEN];
+	struct srv_session s;
 	int r;
 
 	if (!srv_web_csrf_ok(app, req))
 		return render_message(resp, 403, srv_pages_lang(req), S_FORBIDDEN_TITLE, S_ERR_CSRF);
 	if (cookie != NULL && srv_session_cookie_id(app, cookie, id) == 0) {
-		r = srv_session_destroy(app, id);
+		/* the relying parties it signed in to hear of it (back-channel logout) */
+		memset(&s, 0, sizeof(s));
+		r = srv_session_load(app, id, &s);
+		if (r == 0)
+			srv_session_ended(app, s.data);
+		srv_session_clear(&s);
+		if (r == 0 || r == EID_ERR_NOT_FOUND)
+			r = srv_session_destroy(app, id);
 		cx_wipe(id, sizeof(id));
 		if (r != 0)
 			return r;
+		log_info("logout", LS("via", "logout"));
 	}
 	if ((r = srv_web_set_cookie(app, resp, SRV_SESSION_COOKIE, "", "SameSite=Lax; Max-Age=0")) != 0)
 		return r;

@@ -236,13 +236,31 @@ try:
     st, h, body, _ = c.login('001090099999', PW, '123456', lang='vi')
     t.ok(st == 401 and alert_text(body) == MSG_VI, 'Vietnamese generic message', alert_text(body))
 
-    # --- throttle: 6 wrong attempts on B lock it (from different IPs); A still works
-    statuses = []
-    for i in range(6):
-        c = Client(env, '127.0.0.%d' % (30 + i))
-        st, h, body, _ = c.login(B, 'wrong-%d' % i, totp(users[B]['secret']))
-        statuses.append(st)
-    t.eq(statuses, [401] * 5 + [429], '5 failures -> 401, then 429')
+    # --- throttle: growing waits, then a lock, per ID number (from different IPs); A still works
+    def throttle_run(user, secret, ip_base):
+        """Wrong attempts on user, respecting and probing the waits: [(status, retry_after)]."""
+        seen, n = [], 0
+        for i in range(5):
+            c = Client(env, '127.0.0.%d' % (ip_base + 2 * i))
+            st, h, body, _ = c.login(user, 'wrong-%d' % i, totp(secret) if secret else '000000')
+            seen.append((st, None))
+            if 1 <= i < 4:
+                # at once again: refused during the wait (not counted), Retry-After says how long
+                st2, h2, body2, _ = Client(env, '127.0.0.%d' % (ip_base + 2 * i + 1)).login(
+                    user, 'wrong-x%d' % i, '000000')
+                ra = int(h2.get('retry-after', '0')) if st2 == 429 else None
+                seen.append((st2, ra))
+                if ra:
+                    time.sleep(ra + 0.2)
+        st, h, body, _ = Client(env, '127.0.0.%d' % (ip_base + 11)).login(user, 'wrong-last', '000000')
+        seen.append((st, int(h.get('retry-after', '0')) if st == 429 else None))
+        return seen, body
+    known, body = throttle_run(B, users[B]['secret'], 30)
+    want = [(401, None), (401, None), (429, 1), (401, None), (429, 2), (401, None), (429, 4),
+            (401, None), (429, 900)]
+    t.eq(known, want, 'failures 1-2 answer 401 at once; then waits of 1, 2, 4 s (429 + Retry-After, '
+         'not counted); the 5th failure locks the ID number for 900 s')
+    t.ok(alert_text(body) == THROTTLE_EN, 'the lock shows the generic throttle message', alert_text(body))
     c = Client(env, '127.0.0.40')
     st, h, body, _ = c.login(B, PW, fresh_code(users[B]['secret'], users[B]['used']))
     t.ok(st == 429 and alert_text(body) == THROTTLE_EN,
@@ -250,10 +268,9 @@ try:
     c = Client(env, '127.0.0.41')
     st, h, body, _ = c.login(C, PW, fresh_code(users[C]['secret'], users[C]['used']))
     t.eq(st, 303, 'another account still signs in')
-    # a locked unknown ID number looks the same as a locked existing one
-    for i in range(6):
-        st, h, body, _ = Client(env, '127.0.0.%d' % (50 + i)).login('001090088888', 'x', '000000')
-    t.ok(st == 429 and alert_text(body) == THROTTLE_EN, 'an unknown ID number locks the same way')
+    # an unknown ID number goes through exactly the same waits and lock
+    unknown, body = throttle_run('001090088888', None, 90)
+    t.eq(unknown, known, 'an unknown ID number gets the same statuses and Retry-After values')
 
     # per-IP throttle: 20 failures from one IP (different IDs) lock that IP
     ipc = Client(env, '127.0.0.60')

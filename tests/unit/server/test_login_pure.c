@@ -7,7 +7,8 @@
 
 T_CASE(decide_ok_only_when_everything_holds)
 {
-	struct srv_auth_facts f = { 0, 0, 1, 1, 0, 1, 1, 1 };
+	struct srv_auth_facts f = { .well_formed = 1, .found = 1, .password_ok = 1, .otp_ok = 1,
+	    .otp_fresh = 1 };
 	enum srv_auth_reason why;
 
 	T_EQ_INT(srv_auth_decide(&f, &why), SRV_AUTH_OK);
@@ -38,6 +39,28 @@ T_CASE(decide_zeroed_facts_fail)
 	memset(&f, 0, sizeof(f));
 	T_EQ_INT(srv_auth_decide(&f, &why), SRV_AUTH_FAILED);
 	T_ASSERT(SRV_AUTH_FAILED == 0);
+}
+
+T_CASE(decide_waiting_is_throttled_and_delays_grow)
+{
+	struct srv_auth_facts f;
+	enum srv_auth_reason why;
+
+	memset(&f, 0, sizeof(f));
+	f.well_formed = f.found = f.password_ok = f.otp_ok = f.otp_fresh = 1;
+	f.account_waiting = 1;          /* even the right credentials wait */
+	T_EQ_INT(srv_auth_decide(&f, &why), SRV_AUTH_THROTTLED);
+	T_EQ_INT(why, SRV_AUTH_R_DELAYED);
+	T_EQ_STR(srv_auth_reason_name(why), "delayed");
+	T_EQ_INT(srv_auth_delay(0, 30), 0);
+	T_EQ_INT(srv_auth_delay(1, 30), 0);
+	T_EQ_INT(srv_auth_delay(2, 30), 1);
+	T_EQ_INT(srv_auth_delay(3, 30), 2);
+	T_EQ_INT(srv_auth_delay(4, 30), 4);
+	T_EQ_INT(srv_auth_delay(7, 30), 30);
+	T_EQ_INT(srv_auth_delay(1000000, 30), 30);
+	T_EQ_INT(srv_auth_delay(4, 3), 3);
+	T_EQ_INT(srv_auth_delay(9, 0), 0);
 }
 
 T_CASE(accept_language)
@@ -81,6 +104,7 @@ main(void)
 {
 	T_RUN(decide_ok_only_when_everything_holds);
 	T_RUN(decide_zeroed_facts_fail);
+	T_RUN(decide_waiting_is_throttled_and_delays_grow);
 	T_RUN(accept_language);
 	T_RUN(template_escapes_arguments);
 	T_RUN(string_tables_complete);
