@@ -186,7 +186,7 @@ check_document_signer(CMS_ContentInfo *cms, X509 *ds, const struct card_trust *t
 		pa_reason(res, "ds_key_usage");
 		goto out;
 	}
-	if (opts->require_crl && !res->crl_checked) {
+	if ((opts->require_crl || card_trust_require_crl(trust)) && !res->crl_checked) {
 		pa_reason(res, "ds_crl_missing");
 		goto out;
 	}

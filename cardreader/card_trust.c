@@ -20,6 +20,7 @@
 struct card_trust {
 	STACK_OF(X509) *cscas;
 	STACK_OF(X509_CRL) *crls;
+	int require_crl;        /* policy: a DS whose CSCA has no CRL here is not trusted */
 };
 
 /* CscaMasterList ::= SEQUENCE { version INTEGER, certList SET OF Certificate } */
@@ -440,6 +441,19 @@ size_t
 card_trust_crl_count(const struct card_trust *ct)
 {
 	return ct != NULL ? (size_t)sk_X509_CRL_num(ct->crls) : 0;
+}
+
+void
+card_trust_set_require_crl(struct card_trust *ct, int on)
+{
+	if (ct != NULL)
+		ct->require_crl = on != 0;
+}
+
+int
+card_trust_require_crl(const struct card_trust *ct)
+{
+	return ct != NULL && ct->require_crl;
 }
 
 int

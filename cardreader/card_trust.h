@@ -81,6 +81,10 @@ int card_trust_add_masterlist_file(struct card_trust *ct, const char *path,
 
 size_t card_trust_count(const struct card_trust *ct);
 size_t card_trust_crl_count(const struct card_trust *ct);
+/* The store's CRL policy: on, passive authentication fails a Document Signer whose CSCA
+ * has no CRL in the store ("ds_crl_missing"), as card_pa_opts.require_crl does. */
+void card_trust_set_require_crl(struct card_trust *ct, int on);
+int card_trust_require_crl(const struct card_trust *ct);
 /* Describe CSCA number i (0-based, in load order) for an operator listing. */
 int card_trust_entry(const struct card_trust *ct, size_t i,
     struct card_trust_entry *e) EID_WARN_UNUSED;

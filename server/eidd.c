@@ -151,6 +151,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "eidd: %s\n", err);
 		goto out;
 	}
+	srv_trust_set_require_crl(app.trust, (int)cfg.documents_require_crl);
 	if (srv_metrics_new(srv_route_names, srv_routes_count, &app.metrics) != 0 ||
 	    srv_redis_new(&cfg, app.metrics, &app.redis) != 0) {
 		fprintf(stderr, "eidd: out of memory\n");

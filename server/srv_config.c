@@ -39,6 +39,7 @@ static const struct key_spec key_specs[] = {
 	{ "argon2_opslimit", K_UINT, OFF(argon2_opslimit), 1, 64, 0 },
 	{ "argon2_memlimit_kib", K_UINT, OFF(argon2_memlimit_kib), 8192, 4 * 1024 * 1024, 0 },
 	{ "login_delay_max", K_UINT, OFF(login_delay_max), 0, 300, 0 },
+	{ "documents_require_crl", K_UINT, OFF(documents_require_crl), 0, 1, 0 },
 };
 #define N_KEYS (sizeof(key_specs) / sizeof(key_specs[0]))
 

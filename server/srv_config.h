@@ -41,6 +41,7 @@ struct srv_config {
 	/* passwords (Argon2id) */
 	unsigned argon2_opslimit;       /* iterations (t) */
 	unsigned login_delay_max;       /* seconds: cap of the growing wait after failures; 0 off */
+	unsigned documents_require_crl; /* 1: a DS whose CSCA has no CRL loaded fails */
 	unsigned argon2_memlimit_kib;   /* memory (m), KiB */
 
 	/* parsed redis_url */

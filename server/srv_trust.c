@@ -582,6 +582,7 @@ struct srv_trust {
 	pthread_mutex_t mu;
 	struct snapshot *cur;
 	atomic_llong last_check;        /* unix seconds of the last generation check */
+	int require_crl;                /* applied to every snapshot (card_trust_set_require_crl) */
 };
 
 static void
@@ -622,6 +623,7 @@ snapshot_load(struct srv_trust *t, long long generation, struct snapshot **out)
 		free(s);
 		return r;
 	}
+	card_trust_set_require_crl(s->ct, t->require_crl);
 	s->pub.trust = s->ct;
 	s->pub.generation = generation;
 	s->pub.ncscas = card_trust_count(s->ct);
@@ -732,4 +734,14 @@ srv_trust_release(struct srv_trust *t, const struct srv_trust_snapshot *snap)
 	pthread_mutex_unlock(&t->mu);
 	if (last)
 		snapshot_free(s);
+}
+
+void
+srv_trust_set_require_crl(struct srv_trust *t, int on)
+{
+	pthread_mutex_lock(&t->mu);
+	t->require_crl = on != 0;
+	if (t->cur != NULL)
+		card_trust_set_require_crl(t->cur->ct, t->require_crl);
+	pthread_mutex_unlock(&t->mu);
 }

@@ -78,6 +78,9 @@ int srv_trust_list(const char *data_dir, json_t **out, char *err, size_t errlen)
 int srv_trust_open(struct srv_store *store, const char *data_dir, struct srv_trust **out,
     char *err, size_t errlen) EID_WARN_UNUSED;
 void srv_trust_free(struct srv_trust **t);
+/* The CRL policy (config documents_require_crl) for this and every later snapshot; set it
+ * right after srv_trust_open, before requests are served. */
+void srv_trust_set_require_crl(struct srv_trust *t, int on);
 /* Reload if the store's trust_generation moved (checked at most once per second). */
 int srv_trust_refresh(struct srv_trust *t);
 const struct srv_trust_snapshot *srv_trust_acquire(struct srv_trust *t);

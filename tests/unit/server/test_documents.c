@@ -629,6 +629,43 @@ T_CASE(test_no_trust_store)
 	json_decref(v);
 }
 
+/* documents_require_crl: a DS whose CSCA has no CRL in the store is not trusted */
+T_CASE(test_crl_policy)
+{
+	struct card_trust *nocrl = NULL;
+	json_t *req = request_for(card("cccd1"), 0, 0), *v;
+	char *p;
+
+	/* the same CSCAs without their CRLs */
+	T_ASSERT(card_trust_new(&nocrl) == 0);
+	p = vpath(json_string_value(json_object_get(manifest, "trust_store")));
+	T_ASSERT(card_trust_add_cert_file(nocrl, p, NULL) == 0);
+	free(p);
+	{
+		struct card_trust *saved = trust;
+
+		trust = nocrl;
+		v = run(req, SRV_DOC_CHALLENGE_NONE, t_now, NULL);
+		T_EQ_STR(json_string_value(json_object_get(v, "verdict")), "valid");
+		json_decref(v);
+		card_trust_set_require_crl(nocrl, 1);
+		v = run(req, SRV_DOC_CHALLENGE_NONE, t_now, NULL);
+		T_EQ_STR(json_string_value(json_object_get(v, "verdict")), "invalid");
+		T_EQ_STR(check(v, "document_signer"), "fail");
+		T_ASSERT(has_reason(v, "ds_crl_missing"));
+		json_decref(v);
+		/* with the CRLs loaded the policy is met */
+		trust = saved;
+		card_trust_set_require_crl(trust, 1);
+		v = run(req, SRV_DOC_CHALLENGE_NONE, t_now, NULL);
+		T_EQ_STR(json_string_value(json_object_get(v, "verdict")), "valid");
+		json_decref(v);
+		card_trust_set_require_crl(trust, 0);
+	}
+	json_decref(req);
+	card_trust_free(&nocrl);
+}
+
 T_CASE(test_audit_details)
 {
 	static const uint8_t key[32] = { 1, 2, 3 };
@@ -800,6 +837,7 @@ main(int argc, char **argv)
 	T_RUN(test_parse_errors);
 	T_RUN(test_truncated_sod);
 	T_RUN(test_no_trust_store);
+	T_RUN(test_crl_policy);
 	T_RUN(test_audit_details);
 	T_RUN(test_trust_store);
 
