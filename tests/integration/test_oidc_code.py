@@ -312,6 +312,22 @@ try:
     st, h, js = exchange(env, portal, 'x' * 5000, verifier)
     t.ok(st == 400 and js.get('error') in ('invalid_grant', 'invalid_request'), 'an oversized code: 400, no crash', js)
 
+    # ---- codes live 60 s: the Redis entry of a fresh code has a TTL of at most 60 s, and a
+    # code whose entry has expired (made to expire now) fails like an unknown one
+    def redis_keys(pattern):
+        reply = env.redis.command('KEYS', pattern).split(b'\r\n')
+        return [x.decode() for x in reply[2::2] if x]
+    before = set(redis_keys('eid:code:*'))
+    code, verifier, params, st, loc, body = get_code(env, br, a, portal)
+    fresh = [k for k in redis_keys('eid:code:*') if k not in before]
+    ttls = [int(env.redis.command('TTL', k)[1:].split(b'\r\n')[0]) for k in fresh]
+    t.ok(len(fresh) == 1 and 0 < ttls[0] <= 60, 'a new code is stored with a TTL of at most 60 s', ttls)
+    for k in fresh:
+        env.redis.command('PEXPIRE', k, 1)
+    time.sleep(0.05)
+    st, h, js = exchange(env, portal, code, verifier)
+    t.ok(st == 400 and js.get('error') == 'invalid_grant', 'an expired code: invalid_grant', js)
+
     # ---- 20 parallel redemptions: exactly one wins
     code, verifier, params, st, loc, body = get_code(env, br, a, portal)
     results = []
