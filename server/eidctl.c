@@ -52,7 +52,18 @@ static const char usage_text[] =
     "  client list | client show CLIENT_ID | client remove CLIENT_ID\n"
     "Citizens:\n"
     "  citizen add --id-number NNNNNNNNNNNN --name NAME --birth-date YYYY-MM-DD --password PW\n"
+    "              [CONTACT...]\n"
+    "  citizen set ID CONTACT...\n"
     "  citizen list | citizen show ID | citizen disable ID | citizen enable ID\n"
+    "  (ID: the 12-digit number or the account id)\n"
+    "  CONTACT: the address, phone and email claims (\"\" removes a value)\n"
+    "    --address-json JSON  the whole address: {\"street_address\", \"locality\", \"region\",\n"
+    "                         \"postal_code\", \"country\", \"formatted\"}, each a string\n"
+    "    --street S  --locality L  --region R  --postal-code P  --country C\n"
+    "    --address-formatted F   one address member each (after --address-json)\n"
+    "    --phone +84912345678 [--phone-verified[=no]]   (E.164)\n"
+    "    --email NAME@DOMAIN [--email-verified[=no]]\n"
+    "    a new phone number or email is unverified unless --phone/email-verified is given\n"
     "Signing keys:\n"
     "  keys list | keys rotate [--alg RS256|PS256|ES256|EdDSA] | keys retire KID\n"
     "Chip-verification trust store (CSCA certificates, ICAO master lists, CRLs):\n"
@@ -450,13 +461,197 @@ cmd_client(struct ctl *c, int argc, char **argv)
 
 /* ---- citizens ---- */
 
+/* The contact claims under their OIDC names; absent values are left out. */
+static int
+contact_json(json_t *o, const struct srv_citizen *ct)
+{
+	json_t *a;
+
+	if (ct->address != NULL && (a = json_loads(ct->address, 0, NULL)) != NULL &&
+	    json_object_set_new(o, "address", a) != 0)
+		return -1;
+	if (ct->phone_number != NULL &&
+	    (json_object_set_new(o, "phone_number", json_string(ct->phone_number)) != 0 ||
+	    json_object_set_new(o, "phone_number_verified", json_boolean(ct->phone_number_verified)) != 0))
+		return -1;
+	if (ct->email != NULL &&
+	    (json_object_set_new(o, "email", json_string(ct->email)) != 0 ||
+	    json_object_set_new(o, "email_verified", json_boolean(ct->email_verified)) != 0))
+		return -1;
+	return 0;
+}
+
 static json_t *
 citizen_json(const struct srv_citizen *ct)
 {
-	return json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:i,s:s,s:I}", "account_id", ct->account_id,
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:i,s:s,s:I}", "account_id", ct->account_id,
 	    "citizen_id", ct->citizen_id, "name", ct->name, "birth_date", ct->birth_date,
 	    "sex", ct->sex, "level", ct->level, "status", ct->disabled ? "disabled" : "active",
 	    "created_at", (json_int_t)ct->created_at);
+
+	if (o != NULL && contact_json(o, ct) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * The contact options of `citizen add` and `citizen set`. The address members' options
+ * are OPT_ADDR_PART + i for srv_address_members[i] (formatted, street_address, locality,
+ * region, postal_code, country).
+ */
+enum {
+	OPT_ADDRESS_JSON = 1000,
+	OPT_ADDR_PART,
+	OPT_PHONE = OPT_ADDR_PART + 6,
+	OPT_PHONE_VERIFIED,
+	OPT_EMAIL,
+	OPT_EMAIL_VERIFIED,
+};
+#define CONTACT_OPTIONS \
+	{ "address-json", required_argument, NULL, OPT_ADDRESS_JSON }, \
+	{ "address-formatted", required_argument, NULL, OPT_ADDR_PART + 0 }, \
+	{ "street", required_argument, NULL, OPT_ADDR_PART + 1 }, \
+	{ "locality", required_argument, NULL, OPT_ADDR_PART + 2 }, \
+	{ "region", required_argument, NULL, OPT_ADDR_PART + 3 }, \
+	{ "postal-code", required_argument, NULL, OPT_ADDR_PART + 4 }, \
+	{ "country", required_argument, NULL, OPT_ADDR_PART + 5 }, \
+	{ "phone", required_argument, NULL, OPT_PHONE }, \
+	{ "phone-verified", optional_argument, NULL, OPT_PHONE_VERIFIED }, \
+	{ "email", required_argument, NULL, OPT_EMAIL }, \
+	{ "email-verified", optional_argument, NULL, OPT_EMAIL_VERIFIED }
+
+static const char *const addr_flags[6] = { "--address-formatted", "--street", "--locality",
+	"--region", "--postal-code", "--country" };
+
+struct contact_opts {
+	int given;                  /* any contact option seen */
+	const char *address_json;
+	const char *part[6];
+	const char *phone, *email;
+	int phone_verified, email_verified;     /* -1: not given */
+};
+
+/* --phone-verified / --email-verified: no value or yes/true means 1, no/false 0; -1 bad. */
+static int
+yes_no(const char *v)
+{
+	if (v == NULL || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		return 1;
+	if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+		return 0;
+	return -1;
+}
+
+/* Take option ch if it is a contact option: 1 taken, 0 not one, EXIT_USAGE (+ message) bad. */
+static int
+contact_opt(struct contact_opts *o, int ch, const char *arg)
+{
+	if (ch == OPT_ADDRESS_JSON)
+		o->address_json = arg;
+	else if (ch >= OPT_ADDR_PART && ch < OPT_ADDR_PART + 6)
+		o->part[ch - OPT_ADDR_PART] = arg;
+	else if (ch == OPT_PHONE)
+		o->phone = arg;
+	else if (ch == OPT_EMAIL)
+		o->email = arg;
+	else if (ch == OPT_PHONE_VERIFIED) {
+		if ((o->phone_verified = yes_no(arg)) < 0)
+			return invalid("--phone-verified", "takes yes or no (alone it means yes)");
+	} else if (ch == OPT_EMAIL_VERIFIED) {
+		if ((o->email_verified = yes_no(arg)) < 0)
+			return invalid("--email-verified", "takes yes or no (alone it means yes)");
+	} else
+		return 0;
+	o->given = 1;
+	return 1;
+}
+
+/* Whether two optional strings differ. */
+static int
+differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/*
+ * Replace *field by the checked value of flag (NULL: not given, "": remove); a changed
+ * value drops *verified unless the operator says otherwise (applied by the caller).
+ */
+static int
+contact_set(char **field, int *verified, const char *value, const char *norm)
+{
+	char *v = NULL;
+
+	if (value == NULL)
+		return 0;
+	if (*value != '\0' && (v = strdup(norm)) == NULL)
+		return EID_ERR_NOMEM;
+	if (differ(v, *field))
+		*verified = 0;
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+/*
+ * Apply the contact options to ct, whose address/phone_number/email are malloc'd (or
+ * NULL) and replaced here. 0; EXIT_USAGE after a message naming the flag at fault; 1
+ * when out of memory. On failure ct may be half-changed: the caller does not store it.
+ */
+static int
+contact_apply(const struct contact_opts *o, struct srv_citizen *ct)
+{
+	char *addr = NULL, *next = NULL, email[SRV_EMAIL_MAX + 1];
+	const char *why;
+	size_t i;
+	int rc = 1;
+
+	if (o->address_json != NULL) {
+		if (*o->address_json != '\0' && !srv_address_normalize(o->address_json, &addr, &why))
+			return invalid("--address-json", why);
+	} else if (ct->address != NULL && (addr = strdup(ct->address)) == NULL)
+		goto nomem;
+	for (i = 0; i < 6; i++) {
+		if (o->part[i] == NULL)
+			continue;
+		if (!srv_address_set_member(addr, srv_address_members[i], o->part[i], &next, &why)) {
+			rc = invalid(addr_flags[i], why);
+			goto out;
+		}
+		free(addr);
+		addr = next;
+		next = NULL;
+	}
+	free(ct->address);
+	ct->address = addr;
+	addr = NULL;
+
+	if (o->phone != NULL && *o->phone != '\0' && !srv_valid_phone(o->phone, &why))
+		return invalid("--phone", why);
+	if (o->email != NULL && *o->email != '\0' && !srv_valid_email(o->email, email, &why))
+		return invalid("--email", why);
+	if (contact_set(&ct->phone_number, &ct->phone_number_verified, o->phone, o->phone) != 0 ||
+	    contact_set(&ct->email, &ct->email_verified, o->email, email) != 0)
+		goto nomem;
+	if (o->phone_verified >= 0) {
+		if (o->phone_verified && ct->phone_number == NULL)
+			return invalid("--phone-verified", "needs a phone number (give --phone too)");
+		ct->phone_number_verified = o->phone_verified;
+	}
+	if (o->email_verified >= 0) {
+		if (o->email_verified && ct->email == NULL)
+			return invalid("--email-verified", "needs an email address (give --email too)");
+		ct->email_verified = o->email_verified;
+	}
+	return 0;
+nomem:
+	fprintf(stderr, "eidctl: %s\n", eid_strerror(EID_ERR_NOMEM));
+out:
+	free(addr);
+	free(next);
+	return rc;
 }
 
 static int
@@ -467,9 +662,11 @@ cmd_citizen_add(struct ctl *c, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "birth-date", required_argument, NULL, 'b' },
 		{ "password", required_argument, NULL, 'p' },
+		CONTACT_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *idn = NULL, *name = NULL, *birth = NULL, *pw = NULL, *why, *sex = NULL;
+	struct contact_opts co = { .phone_verified = -1, .email_verified = -1 };
 	struct srv_citizen ct;
 	char account[24], *hash = NULL, *b32 = NULL, *uri = NULL;
 	uint8_t *enc = NULL;
@@ -485,7 +682,10 @@ cmd_citizen_add(struct ctl *c, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'b': birth = optarg; break;
 		case 'p': pw = optarg; break;
-		default: return EXIT_USAGE;
+		default:
+			if ((r = contact_opt(&co, ch, optarg)) == 1)
+				break;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
@@ -500,6 +700,9 @@ cmd_citizen_add(struct ctl *c, int argc, char **argv)
 		return invalid("--name", why);
 	if (!srv_valid_password(pw, &why))
 		return invalid("--password", why);
+	if ((rc = contact_apply(&co, &ct)) != 0)
+		goto out;
+	rc = 1;
 	if ((r = srv_password_hash(&c->cfg, pw, &hash)) != 0 ||
 	    (r = srv_totp_secret_new(c->secret, &b32, &enc, &enclen)) != 0 ||
 	    (r = srv_totp_uri("eID", idn, b32, &uri)) != 0) {
@@ -541,6 +744,84 @@ out:
 		cx_wipe(enc, enclen);
 		free(enc);
 	}
+	free(ct.address);
+	free(ct.phone_number);
+	free(ct.email);
+	return rc;
+}
+
+/* citizen set ID CONTACT...: change the contact claims of one citizen. */
+static int
+cmd_citizen_set(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CONTACT_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const names[] = { "address", "phone_number", "phone_number_verified",
+		"email", "email_verified" };
+	struct contact_opts co = { .phone_verified = -1, .email_verified = -1 };
+	struct srv_citizen *ct = NULL, *old = NULL;
+	json_t *changed = NULL;
+	const char *id;
+	char *details = NULL;
+	int ch, r, rc = 1, diff[5];
+	size_t i;
+
+	/* argv: "set" ID options...; the ID comes first (eidctl's getopt stops at non-options) */
+	if (argc < 2 || argv[1][0] == '-')
+		return fail_usage("citizen set needs the citizen's ID first (12-digit number or account id)%s", "");
+	id = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if ((r = contact_opt(&co, ch, optarg)) != 1)
+			return EXIT_USAGE;
+	if (optind != argc)
+		return fail_usage("citizen set: unexpected argument '%s'", argv[optind]);
+	if (!co.given)
+		return fail_usage("citizen set needs at least one of --address-json, --street, --locality, "
+		    "--region, --postal-code, --country, --address-formatted, --phone, --phone-verified, "
+		    "--email, --email-verified%s", "");
+	if ((r = srv_store_citizen_get(c->store, id, &ct)) != 0 ||
+	    (r = srv_store_citizen_get(c->store, id, &old)) != 0) {
+		fprintf(stderr, "eidctl: citizen %s: %s\n", id,
+		    r == EID_ERR_NOT_FOUND ? "no such citizen" : eid_strerror(r));
+		goto out;
+	}
+	if ((rc = contact_apply(&co, ct)) != 0)
+		goto out;
+	rc = 1;
+	if ((r = srv_store_citizen_update(c->store, ct)) != 0) {
+		fprintf(stderr, "eidctl: cannot update citizen %s: %s\n", id, eid_strerror(r));
+		goto out;
+	}
+	/* the audit names what changed, never the values (personal data) */
+	diff[0] = differ(ct->address, old->address);
+	diff[1] = differ(ct->phone_number, old->phone_number);
+	diff[2] = ct->phone_number_verified != old->phone_number_verified;
+	diff[3] = differ(ct->email, old->email);
+	diff[4] = ct->email_verified != old->email_verified;
+	if ((changed = json_pack("{s:[]}", "changed")) != NULL)
+		for (i = 0; i < 5; i++)
+			if (diff[i])
+				json_array_append_new(json_object_get(changed, "changed"), json_string(names[i]));
+	details = changed != NULL ? json_dumps(changed, JSON_COMPACT) : NULL;
+	audit(c, "citizen.update", ct->account_id, details);
+	if (c->json) {
+		json_t *o = citizen_json(ct);
+
+		print_json(o);
+		json_decref(o);
+	} else
+		printf("updated citizen %s\n", ct->account_id);
+	rc = 0;
+out:
+	json_decref(changed);
+	free(details);
+	srv_citizen_free(&ct);
+	srv_citizen_free(&old);
 	return rc;
 }
 
@@ -552,9 +833,11 @@ cmd_citizen(struct ctl *c, int argc, char **argv)
 	int r;
 
 	if (argc < 2)
-		return fail_usage("citizen needs a subcommand: add, list, show, disable, enable%s", "");
+		return fail_usage("citizen needs a subcommand: add, set, list, show, disable, enable%s", "");
 	if (strcmp(argv[1], "add") == 0)
 		return cmd_citizen_add(c, argc - 1, argv + 1);
+	if (strcmp(argv[1], "set") == 0)
+		return cmd_citizen_set(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0) {
 		json_t *arr = json_array(), *o;
 
@@ -592,10 +875,22 @@ cmd_citizen(struct ctl *c, int argc, char **argv)
 		o = citizen_json(ct);
 		if (c->json)
 			print_json(o);
-		else
+		else {
 			printf("account_id: %s\ncitizen_id: %s\nname:       %s\nbirth_date: %s\nlevel:      %d\nstatus:     %s\n",
 			    ct->account_id, ct->citizen_id, ct->name, ct->birth_date ? ct->birth_date : "-",
 			    ct->level, ct->disabled ? "disabled" : "active");
+			printf("address:    %s\n", ct->address ? ct->address : "-");
+			if (ct->phone_number != NULL)
+				printf("phone:      %s (%s)\n", ct->phone_number,
+				    ct->phone_number_verified ? "verified" : "not verified");
+			else
+				printf("phone:      -\n");
+			if (ct->email != NULL)
+				printf("email:      %s (%s)\n", ct->email,
+				    ct->email_verified ? "verified" : "not verified");
+			else
+				printf("email:      -\n");
+		}
 		json_decref(o);
 		srv_citizen_free(&ct);
 		return 0;

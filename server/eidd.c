@@ -21,6 +21,7 @@
 #include "cx_util.h"
 #include "eid_limits.h"
 #include "srv_app.h"
+#include "srv_backchannel.h"
 #include "srv_client_keys.h"
 #include "srv_config.h"
 #include "srv_http.h"
@@ -76,6 +77,7 @@ main(int argc, char **argv)
 	struct srv_app app;
 	struct srv_secret *secret = NULL;
 	struct srv_http *http = NULL;
+	struct srv_backchannel *bcl = NULL;
 	struct sigaction sa;
 	const char *config_path = NULL;
 	char err[1024], dbpath[4200];
@@ -173,6 +175,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "eidd: %s\n", err);
 		goto out;
 	}
+	/* back-channel logout sender: after HTTP is up, stopped before Redis and the store */
+	if (srv_backchannel_start(&app, &bcl) != 0) {
+		fprintf(stderr, "eidd: cannot start the back-channel logout worker\n");
+		goto out;
+	}
 	log_info("eidd_started", LS("version", EID_VERSION), LS("issuer", cfg.issuer),
 	    LS("config", cfg.source));
 	while (!stop_signal)
@@ -184,10 +191,12 @@ main(int argc, char **argv)
 	if (left > 0)
 		log_warn("eidd_shutdown_cut_requests", LI("in_flight", left));
 	srv_http_stop(&http);
+	srv_backchannel_stop(&bcl);
 	log_info("eidd_stopped", LEND);
 	rc = 0;
 out:
 	srv_http_stop(&http);
+	srv_backchannel_stop(&bcl);
 	srv_redis_free(&app.redis);
 	srv_trust_free(&app.trust);
 	srv_keys_free(&app.keys);

@@ -1,4 +1,5 @@
 /* srv_grants.c - authorization codes and refresh tokens in Redis (see srv_grants.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,13 +153,64 @@ srv_refresh_issue(struct srv_app *app, const json_t *grant, const char *family,
 	json_t *g = json_deep_copy(grant);
 	int r;
 
-	if (g == NULL || json_object_set_new(g, "family", json_string(family)) != 0) {
+	if (g == NULL || json_object_set_new(g, "family", json_string(family)) != 0 ||
+	    (json_object_get(g, "fiat") == NULL &&      /* the family's birth, kept on rotation */
+	    json_object_set_new(g, "fiat", json_integer((json_int_t)app->now())) != 0)) {
 		json_decref(g);
 		return EID_ERR_NOMEM;
 	}
 	r = new_token(app, "rt", g, SRV_REFRESH_TTL, token);
 	json_decref(g);
 	return r;
+}
+
+/* The key of the "refresh families of account at client born before T are revoked" mark. */
+static int
+client_mark_key(struct srv_app *app, const char *account, const char *client_id,
+    char key[SRV_REDIS_KEY_MAX])
+{
+	char id[512];
+	int n;
+
+	if (account == NULL || client_id == NULL)
+		return EID_ERR_NOT_FOUND;
+	n = snprintf(id, sizeof(id), "%s\n%s", account, client_id);
+	if (n < 0 || (size_t)n >= sizeof(id))
+		return EID_ERR_INVALID_ARGUMENT;
+	srv_redis_key(app->redis, "rtcli", id, (size_t)n, key);
+	return 0;
+}
+
+int
+srv_refresh_revoke_client(struct srv_app *app, const char *account, const char *client_id)
+{
+	char key[SRV_REDIS_KEY_MAX], val[24];
+	int r, n;
+
+	if ((r = client_mark_key(app, account, client_id, key)) != 0)
+		return r == EID_ERR_NOT_FOUND ? EID_ERR_INVALID_ARGUMENT : r;
+	n = snprintf(val, sizeof(val), "%lld", (long long)app->now());
+	return srv_redis_set(app->redis, key, val, (size_t)n, SRV_REFRESH_TTL + 3600, 0);
+}
+
+/* 1 if the grant's family was born at or before a revocation of its account at its client. */
+static int
+client_revoked(struct srv_app *app, const json_t *g)
+{
+	char key[SRV_REDIS_KEY_MAX];
+	uint8_t *val = NULL;
+	size_t len;
+	long long at;
+	int r;
+
+	if (client_mark_key(app, json_string_value(json_object_get(g, "account")),
+	    json_string_value(json_object_get(g, "client_id")), key) != 0)
+		return 0;
+	if ((r = srv_redis_get(app->redis, key, &val, &len)) != 0)
+		return r == EID_ERR_NOT_FOUND ? 0 : r;
+	at = strtoll((const char *)val, NULL, 10);
+	free(val);
+	return json_integer_value(json_object_get(g, "fiat")) <= at ? 1 : 0;
 }
 
 static int
@@ -198,7 +250,7 @@ refresh_get(struct srv_app *app, const char *token, int take, json_t **grant)
 		if (r != 0)
 			goto out;
 	}
-	if ((rev = family_revoked(app, family)) != 0) {
+	if ((rev = family_revoked(app, family)) != 0 || (rev = client_revoked(app, g)) != 0) {
 		r = rev < 0 ? rev : EID_ERR_NOT_FOUND;
 		goto out;
 	}

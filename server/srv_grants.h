@@ -56,4 +56,12 @@ int srv_refresh_take(struct srv_app *app, const char *token, json_t **grant) EID
 int srv_refresh_peek(struct srv_app *app, const char *token, json_t **grant) EID_WARN_UNUSED;
 /* Revoke a family (every token of it, now and later). */
 int srv_refresh_revoke_family(struct srv_app *app, const char *family) EID_WARN_UNUSED;
+/*
+ * Revoke every refresh family of account at client_id born up to now (consent withdrawn
+ * on the account page): a mark kept as long as a refresh token lives; families issued
+ * later (after a new consent) are not affected. Grants carry their family's birth time
+ * ("fiat", set by srv_refresh_issue and kept through rotation).
+ */
+int srv_refresh_revoke_client(struct srv_app *app, const char *account, const char *client_id)
+    EID_WARN_UNUSED;
 #endif /* SRV_GRANTS_H */

@@ -18,29 +18,8 @@
 #include "srv_log.h"
 #include "srv_pages.h"
 #include "srv_session.h"
+#include "srv_signin.h"
 #include "srv_web.h"
-
-#define RETURN_TO_MAX 512
-
-/* Pure: a return_to we are willing to redirect to: a local path, else "/". */
-static const char *
-safe_return_to(const char *v)
-{
-	size_t i, n;
-
-	if (v == NULL || v[0] != '/' || v[1] == '/' || v[1] == '\\')
-		return "/";
-	n = strlen(v);
-	if (n > RETURN_TO_MAX)
-		return "/";
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c < 0x21 || c == 0x7f || c == '\\')
-			return "/";
-	}
-	return v;
-}
 
 static int
 render_login(struct srv_resp *resp, unsigned status, enum srv_lang lang, const char *csrf,
@@ -90,6 +69,23 @@ render_login(struct srv_resp *resp, unsigned status, enum srv_lang lang, const c
 	    "<p class=\"hint\" id=\"otp-hint\">{2}</p>\n"
 	    "<button type=\"submit\">{3}</button>\n"
 	    "</form>\n", a, 5);
+	/* level 2: chip-card sign-in (srv_handle_card.c) */
+	a[0] = return_to;
+	a[1] = srv_str(lang, S_LANG_CODE);
+	a[2] = srv_str(lang, S_CARD_LOGIN_LINK);
+	r = r != 0 ? r : srv_tpl(&resp->body,
+	    "<form method=\"get\" action=\"/login/card\" id=\"card-login-link\">\n"
+	    "<input type=\"hidden\" name=\"return_to\" value=\"{0}\">\n"
+	    "<input type=\"hidden\" name=\"ui_locales\" value=\"{1}\">\n"
+	    "<button type=\"submit\" class=\"secondary\">{2}</button>\n"
+	    "</form>\n", a, 3);
+	/* passkeys (shown by /static/passkey.js where WebAuthn exists; conditional UI too) */
+	a[0] = srv_str(lang, S_PASSKEY_USE);
+	a[1] = srv_str(lang, S_PASSKEY_FAILED);
+	r = r != 0 ? r : srv_tpl(&resp->body,
+	    "<button type=\"button\" id=\"passkey-signin\" class=\"secondary\" hidden>{0}</button>\n"
+	    "<p class=\"error\" id=\"passkey-error\" role=\"alert\" hidden>{1}</p>\n"
+	    "<script src=\"/static/passkey.js\" defer></script>\n", a, 2);
 	return r != 0 ? r : srv_page_end(resp, lang, "/login", return_to);
 }
 
@@ -136,7 +132,7 @@ login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 			hint = NULL;
 	if (hint != NULL && i != 12)
 		hint = NULL;
-	return_to = safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL));
+	return_to = srv_signin_safe_return_to(srv_kvlist_get(&req->query, "return_to", NULL));
 	allow_portal_origin(app, resp, return_to);
 	if ((r = srv_web_csrf_token(app, req, resp, tok)) == 0)
 		r = render_login(resp, 200, srv_pages_lang(req), tok, return_to, hint,
@@ -145,38 +141,14 @@ login_get(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 	return r;
 }
 
-/* A fresh session for account_id (the old one, if any, is destroyed first). */
+/* A fresh session for account_id at level 1 (password + one-time code). */
 static int
 start_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
     const char *account_id)
 {
-	char old[SRV_SESSION_ID_LEN];
-	const char *cookie = srv_req_header(req, "cookie");
-	char sid[CX_B64URL_LEN(16)];
-	struct srv_session s;
-	json_t *data;
-	int r;
+	static const char *const amr[] = { "pwd", "otp" };
 
-	if (cookie != NULL && srv_session_cookie_id(app, cookie, old) == 0) {
-		r = srv_session_destroy(app, old);
-		cx_wipe(old, sizeof(old));
-		if (r != 0)
-			return r;
-	}
-	/* sid: the OIDC session id relying parties see (ID tokens, logout tokens) */
-	cx_random_token(sid, sizeof(sid), 16);
-	data = json_pack("{s:s,s:s,s:s,s:[s,s],s:I,s:[]}", "account", account_id, "sid", sid,
-	    "acr", "urn:eid:level:1", "amr", "pwd", "otp", "auth_time", (json_int_t)app->now(),
-	    "clients");
-	if (data == NULL)
-		return EID_ERR_NOMEM;
-	r = srv_session_create(app, data, &s);
-	json_decref(data);
-	if (r != 0)
-		return r;
-	r = srv_web_set_cookie(app, resp, SRV_SESSION_COOKIE, s.id, "SameSite=Lax");
-	srv_session_clear(&s);
-	return r;
+	return srv_signin_start(app, req, resp, account_id, "urn:eid:level:1", amr, 2);
 }
 
 static int
@@ -184,7 +156,7 @@ login_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp
 {
 	enum srv_lang lang = srv_pages_lang(req);
 	const char *username = srv_kvlist_get(&req->form, "username", NULL);
-	const char *return_to = safe_return_to(srv_kvlist_get(&req->form, "return_to", NULL));
+	const char *return_to = srv_signin_safe_return_to(srv_kvlist_get(&req->form, "return_to", NULL));
 	struct srv_auth_result res;
 	char tok[SRV_CSRF_LEN];
 	int r;

@@ -6,8 +6,12 @@
  *   decide   the claims the token's scope releases (pure: srv_userinfo_claims)
  *   respond  JSON, no-store; sub equals the ID token's sub for this client
  *
- * Scope -> claims: profile -> name, birthdate, gender; citizen_id -> citizen_id. The
- * address, phone and email scopes release nothing until the store keeps those fields.
+ * Scope -> claims (OIDC Core 5.4): profile -> name, birthdate, gender; citizen_id ->
+ * citizen_id; address -> address (an object: formatted, street_address, locality, region,
+ * postal_code, country); phone -> phone_number, phone_number_verified; email -> email,
+ * email_verified. A value not on record is left out (never null or ""), and so is its
+ * _verified flag. These claims are released here only, not in the ID token: every flow
+ * we support issues an access token (Core 5.4, last paragraph).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,24 @@ userinfo_claims(const struct srv_citizen *c, const char *sub, const char *scope)
 	}
 	if (srv_scope_covers(scope, "citizen_id") && c->citizen_id != NULL &&
 	    json_object_set_new(o, "citizen_id", json_string(c->citizen_id)) != 0)
+		goto fail;
+	if (srv_scope_covers(scope, "address") && c->address != NULL) {
+		/* stored normalised (srv_address_normalize); anything else is not released */
+		json_t *a = json_loads(c->address, JSON_REJECT_DUPLICATES, NULL);
+
+		if (json_is_object(a) && json_object_size(a) > 0) {
+			if (json_object_set_new(o, "address", a) != 0)
+				goto fail;
+		} else
+			json_decref(a);
+	}
+	if (srv_scope_covers(scope, "phone") && c->phone_number != NULL &&
+	    (json_object_set_new(o, "phone_number", json_string(c->phone_number)) != 0 ||
+	    json_object_set_new(o, "phone_number_verified", json_boolean(c->phone_number_verified)) != 0))
+		goto fail;
+	if (srv_scope_covers(scope, "email") && c->email != NULL &&
+	    (json_object_set_new(o, "email", json_string(c->email)) != 0 ||
+	    json_object_set_new(o, "email_verified", json_boolean(c->email_verified)) != 0))
 		goto fail;
 	return o;
 fail:

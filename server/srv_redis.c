@@ -468,3 +468,44 @@ srv_redis_ping(struct srv_redis *r)
 
 	return simple(r, 1, argv, 1, NULL);
 }
+
+/* ---- the back-channel logout queue (srv_backchannel) ---- */
+
+#define REDIS_MAX_MEMBER 256
+
+int
+srv_redis_zclaim_due(struct srv_redis *r, const char *key, long long now, long long lease_until,
+    char **member)
+{
+	/* atomic: look and lease in one step, so two workers never get the same member */
+	static const char script[] =
+	    "local m = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1) "
+	    "if #m == 0 then return false end "
+	    "redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m[1]) return m[1]";
+	char s_now[24], s_lease[24];
+	const char *argv[6] = { "EVAL", script, "1", key, s_now, s_lease };
+	size_t argvlen[6];
+	redisReply *rep;
+	int e, i;
+
+	*member = NULL;
+	snprintf(s_now, sizeof(s_now), "%lld", now);
+	snprintf(s_lease, sizeof(s_lease), "%lld", lease_until);
+	for (i = 0; i < 6; i++)
+		argvlen[i] = strlen(argv[i]);
+	if ((e = run(r, 6, argv, argvlen, 0, &rep)) != 0)
+		return e;
+	if (rep->type == REDIS_REPLY_NIL)
+		e = EID_ERR_NOT_FOUND;
+	else if (rep->type != REDIS_REPLY_STRING || rep->len == 0 || rep->len > REDIS_MAX_MEMBER ||
+	    memchr(rep->str, '\0', rep->len) != NULL)
+		e = EID_ERR_REDIS;
+	else if ((*member = malloc(rep->len + 1)) == NULL)
+		e = EID_ERR_NOMEM;
+	else {
+		memcpy(*member, rep->str, rep->len);
+		(*member)[rep->len] = '\0';
+	}
+	freeReplyObject(rep);
+	return e;
+}

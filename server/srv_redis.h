@@ -55,4 +55,15 @@ int srv_redis_zcount_from(struct srv_redis *r, const char *key, long long min_sc
 /* PING (for /readyz). */
 int srv_redis_ping(struct srv_redis *r) EID_WARN_UNUSED;
 
+/* ---- the back-channel logout queue (srv_backchannel) ---- */
+/*
+ * Claim the lowest-scored member of sorted set `key` whose score is <= now, moving its
+ * score to lease_until in the same atomic step (one script), so exactly one caller on
+ * any node gets it; if the claimer dies, the member falls due again at lease_until.
+ * *member is malloc'd (NUL-terminated, caller frees). EID_ERR_NOT_FOUND if none is due.
+ * Not retried after a connection error (it may have run).
+ */
+int srv_redis_zclaim_due(struct srv_redis *r, const char *key, long long now, long long lease_until,
+    char **member) EID_WARN_UNUSED;
+
 #endif /* SRV_REDIS_H */

@@ -4,6 +4,9 @@
 
 #include "eid_limits.h"
 #include "srv_app.h"
+#include "srv_handle_card.h"
+#include "srv_handle_account.h"
+#include "srv_handle_passkey.h"
 #include "srv_log.h"
 
 /* Index 0 is the pseudo-route for unknown paths, so metrics can count 404s. */
@@ -34,6 +37,27 @@ const struct srv_route srv_routes[] = {
 	{ SRV_POST, "/v1/documents/challenge", srv_handle_documents_challenge, SRV_ROUTE_NO_STORE, "documents_challenge" },
 	{ SRV_POST, "/v1/documents/verify", srv_handle_documents_verify,
 	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE, "documents_verify" },
+	/* -- level 2 with the chip card (srv_handle_card.c) -- */
+	{ SRV_GET, "/account/card", srv_handle_account_card, SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "account_card" },
+	{ SRV_POST, "/v1/card/challenge", srv_handle_card_challenge, SRV_ROUTE_JSON | SRV_ROUTE_NO_STORE, "card_challenge" },
+	{ SRV_POST, "/v1/card/bind", srv_handle_card_bind,
+	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE, "card_bind" },
+	{ SRV_POST, "/v1/card/login", srv_handle_card_login_api,
+	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE, "card_login" },
+	{ SRV_GET | SRV_POST, "/login/card", srv_handle_login_card,
+	  SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "login_card" },
+	{ SRV_GET, "/login/card/status", srv_handle_login_card_status, SRV_ROUTE_NO_STORE, "login_card_status" },
+	{ SRV_GET, "/static/card_login.js", srv_handle_card_login_js, 0, "static_card_js" },
+	/* -- passkeys (srv_handle_passkey.c) and the account page (srv_handle_account.c) -- */
+	{ SRV_POST, "/passkey/register/options", srv_handle_passkey_register_options, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "passkey_register_options" },
+	{ SRV_POST, "/passkey/register", srv_handle_passkey_register, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "passkey_register" },
+	{ SRV_POST, "/passkey/login/options", srv_handle_passkey_login_options, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "passkey_login_options" },
+	{ SRV_POST, "/passkey/login", srv_handle_passkey_login, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "passkey_login" },
+	{ SRV_GET, "/static/passkey.js", srv_handle_passkey_js, 0, "static_passkey_js" },
+	{ SRV_GET, "/account", srv_handle_account, SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "account" },
+	{ SRV_POST, "/account/passkey/remove", srv_handle_account_passkey_remove, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "account_passkey_remove" },
+	{ SRV_POST, "/account/consent/revoke", srv_handle_account_consent_revoke, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "account_consent_revoke" },
+	{ SRV_POST, "/account/logout-all", srv_handle_account_logout_all, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "account_logout_all" },
 };
 const size_t srv_routes_count = sizeof(srv_routes) / sizeof(srv_routes[0]);
 
@@ -47,6 +71,13 @@ const char *const srv_route_names[] = {
 	"authorize", "consent", "static_js", "userinfo", "end_session",
 	/* -- chip documents (srv_handle_documents.c) -- */
 	"documents_challenge", "documents_verify",
+	/* -- level 2 with the chip card (srv_handle_card.c) -- */
+	"account_card", "card_challenge", "card_bind", "card_login", "login_card",
+	"login_card_status", "static_card_js",
+	/* -- passkeys and the account page -- */
+	"passkey_register_options", "passkey_register", "passkey_login_options", "passkey_login",
+	"static_passkey_js", "account", "account_passkey_remove", "account_consent_revoke",
+	"account_logout_all",
 };
 
 _Static_assert(sizeof(srv_route_names) / sizeof(srv_route_names[0]) ==

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cx_util.h"
+#include "srv_backchannel.h"
+#include "srv_log.h"
 #include "srv_session.h"
 #include "srv_web.h"
 
@@ -130,9 +132,11 @@ srv_session_destroy(struct srv_app *app, const char *id)
 void
 srv_session_ended(struct srv_app *app, const json_t *data)
 {
-	/* back-channel logout is wired here once srv_backchannel lands */
-	(void)app;
-	(void)data;
+	int r;
+
+	/* back-channel logout: jobs in Redis for the worker, no HTTP here */
+	if ((r = srv_backchannel_enqueue_session(app, data)) != 0)
+		log_warn("backchannel_enqueue_failed", LS("reason", eid_strerror(r)));
 }
 
 void

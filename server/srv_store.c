@@ -43,6 +43,9 @@ srv_citizen_free(struct srv_citizen **c)
 	free(p->name);
 	free(p->birth_date);
 	free(p->sex);
+	free(p->address);
+	free(p->phone_number);
+	free(p->email);
 	cx_free_str(p->password_hash);
 	if (p->totp_secret_enc != NULL) {
 		cx_wipe(p->totp_secret_enc, p->totp_secret_enc_len);
@@ -129,5 +132,59 @@ srv_audit_list_free(struct srv_audit_event **v, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		srv_audit_event_free(&v[i]);
+	free(v);
+}
+
+void
+srv_passkey_free(struct srv_passkey **p)
+{
+	struct srv_passkey *k;
+
+	if (p == NULL || (k = *p) == NULL)
+		return;
+	free(k->account_id);
+	free(k->credential_id);
+	free(k->public_key);
+	free(k->name);
+	free(k->attestation);
+	free(k);
+	*p = NULL;
+}
+
+void
+srv_passkey_list_free(struct srv_passkey **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		srv_passkey_free(&v[i]);
+	free(v);
+}
+
+void
+srv_consent_free(struct srv_consent **c)
+{
+	struct srv_consent *p;
+
+	if (c == NULL || (p = *c) == NULL)
+		return;
+	free(p->client_id);
+	free(p->client_name);
+	free(p->scope);
+	free(p);
+	*c = NULL;
+}
+
+void
+srv_consent_list_free(struct srv_consent **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		srv_consent_free(&v[i]);
 	free(v);
 }

@@ -43,6 +43,13 @@ struct srv_citizen {
 	int disabled;
 	int level;                  /* 1, or 2 once the identity is proven with the chip card */
 	int64_t created_at;
+	/* contact claims (OIDC Core 5.1); NULL: not on record (never released) */
+	char *address;              /* JSON object text: formatted, street_address, locality,
+	                               region, postal_code, country (srv_address_normalize) */
+	char *phone_number;         /* E.164, e.g. "+84912345678" */
+	int phone_number_verified;
+	char *email;                /* domain lower-cased */
+	int email_verified;
 };
 
 struct srv_signing_key_row {
@@ -61,6 +68,33 @@ struct srv_audit_event {
 	char *subject;              /* what it acted on: client id, account id, kid */
 	char *outcome;              /* "success" / "failure" */
 	char *details;              /* JSON object text, never secrets or personal data */
+};
+
+/* A citizen's passkey (credentials row of type 'passkey'; name and flags in metadata). */
+struct srv_passkey {
+	int64_t id;                 /* row id: what the account page names it by */
+	char *account_id;           /* the owner (filled by get/list; add takes it as input) */
+	uint8_t *credential_id;     /* WebAuthn rawId */
+	size_t credential_id_len;
+	uint8_t *public_key;        /* COSE_Key bytes as registered */
+	size_t public_key_len;
+	int alg;                    /* COSE algorithm (SRV_WEBAUTHN_ALG_*) */
+	uint32_t sign_count;
+	int be;                     /* backup eligible at registration */
+	int uv;                     /* user verified at registration */
+	int cloned;                 /* 1: the counter went backwards once; refused since */
+	char *name;                 /* the citizen's label, e.g. "Passkey 1" */
+	char *attestation;          /* "none", "self", "unverified", "trusted" */
+	int64_t created_at;
+	int64_t last_used_at;       /* 0: never */
+};
+
+/* A consent a citizen holds with a portal, for the account page. */
+struct srv_consent {
+	char *client_id;
+	char *client_name;
+	char *scope;
+	int64_t granted_at;
 };
 
 struct srv_store;
@@ -85,6 +119,9 @@ struct srv_store_ops {
 	int (*citizen_list)(struct srv_store *s, struct srv_citizen ***out, size_t *n);
 	int (*citizen_set_disabled)(struct srv_store *s, const char *citizen_id, int disabled);
 	int (*citizen_set_password)(struct srv_store *s, int64_t id, const char *password_hash);
+	/* set the contact fields (address, phone_number(_verified), email(_verified)) of the
+	 * citizen c->id, nothing else; EID_ERR_NOT_FOUND if there is none */
+	int (*citizen_update)(struct srv_store *s, const struct srv_citizen *c);
 	/* signing keys */
 	int (*key_add)(struct srv_store *s, const struct srv_signing_key_row *k);
 	int (*key_list)(struct srv_store *s, struct srv_signing_key_row ***out, size_t *n);
@@ -99,6 +136,25 @@ struct srv_store_ops {
 	int (*audit_append)(struct srv_store *s, const struct srv_audit_event *e);
 	int (*audit_list)(struct srv_store *s, int64_t after_id, size_t max,
 	    struct srv_audit_event ***out, size_t *n);
+	/* the newest `max` events an account took part in (as actor or subject), newest first */
+	int (*audit_list_account)(struct srv_store *s, const char *account_id, size_t max,
+	    struct srv_audit_event ***out, size_t *n);
+	/* the consents an account holds, oldest first, with the client's display name */
+	int (*consent_list)(struct srv_store *s, const char *account_id,
+	    struct srv_consent ***out, size_t *n);
+	/* passkeys: add (p->account_id names the owner; EID_ERR_EXISTS for a known
+	   credential id), list an account's, get by credential id (any account), record a
+	   use (only if the counter is still `old_count`: EID_ERR_NOT_FOUND otherwise),
+	   mark possibly cloned, remove one of an account's (EID_ERR_NOT_FOUND if not its) */
+	int (*passkey_add)(struct srv_store *s, const struct srv_passkey *p, int64_t *id);
+	int (*passkey_list)(struct srv_store *s, const char *account_id,
+	    struct srv_passkey ***out, size_t *n);
+	int (*passkey_get)(struct srv_store *s, const uint8_t *cred_id, size_t cred_id_len,
+	    struct srv_passkey **out);
+	int (*passkey_use)(struct srv_store *s, int64_t id, uint32_t old_count,
+	    uint32_t new_count, int64_t now);
+	int (*passkey_mark_cloned)(struct srv_store *s, int64_t id);
+	int (*passkey_remove)(struct srv_store *s, const char *account_id, int64_t id);
 };
 
 struct srv_store {
@@ -133,6 +189,7 @@ static inline int srv_store_citizen_get(struct srv_store *s, const char *id, str
 static inline int srv_store_citizen_list(struct srv_store *s, struct srv_citizen ***o, size_t *n) { return s->ops->citizen_list(s, o, n); }
 static inline int srv_store_citizen_set_disabled(struct srv_store *s, const char *id, int d) { return s->ops->citizen_set_disabled(s, id, d); }
 static inline int srv_store_citizen_set_password(struct srv_store *s, int64_t id, const char *h) { return s->ops->citizen_set_password(s, id, h); }
+static inline int srv_store_citizen_update(struct srv_store *s, const struct srv_citizen *c) { return s->ops->citizen_update(s, c); }
 static inline int srv_store_key_add(struct srv_store *s, const struct srv_signing_key_row *k) { return s->ops->key_add(s, k); }
 static inline int srv_store_key_list(struct srv_store *s, struct srv_signing_key_row ***o, size_t *n) { return s->ops->key_list(s, o, n); }
 static inline int srv_store_key_set_state(struct srv_store *s, const char *kid, const char *st) { return s->ops->key_set_state(s, kid, st); }
@@ -141,6 +198,15 @@ static inline int srv_store_consent_set(struct srv_store *s, const char *a, cons
 static inline int srv_store_consent_remove(struct srv_store *s, const char *a, const char *c) { return s->ops->consent_remove(s, a, c); }
 static inline int srv_store_audit_append(struct srv_store *s, const struct srv_audit_event *e) { return s->ops->audit_append(s, e); }
 static inline int srv_store_audit_list(struct srv_store *s, int64_t after, size_t max, struct srv_audit_event ***o, size_t *n) { return s->ops->audit_list(s, after, max, o, n); }
+
+static inline int srv_store_audit_list_account(struct srv_store *s, const char *a, size_t max, struct srv_audit_event ***o, size_t *n) { return s->ops->audit_list_account(s, a, max, o, n); }
+static inline int srv_store_consent_list(struct srv_store *s, const char *a, struct srv_consent ***o, size_t *n) { return s->ops->consent_list(s, a, o, n); }
+static inline int srv_store_passkey_add(struct srv_store *s, const struct srv_passkey *p, int64_t *id) { return s->ops->passkey_add(s, p, id); }
+static inline int srv_store_passkey_list(struct srv_store *s, const char *a, struct srv_passkey ***o, size_t *n) { return s->ops->passkey_list(s, a, o, n); }
+static inline int srv_store_passkey_get(struct srv_store *s, const uint8_t *cid, size_t len, struct srv_passkey **o) { return s->ops->passkey_get(s, cid, len, o); }
+static inline int srv_store_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new_count, int64_t now) { return s->ops->passkey_use(s, id, old_count, new_count, now); }
+static inline int srv_store_passkey_mark_cloned(struct srv_store *s, int64_t id) { return s->ops->passkey_mark_cloned(s, id); }
+static inline int srv_store_passkey_remove(struct srv_store *s, const char *a, int64_t id) { return s->ops->passkey_remove(s, a, id); }
 
 void srv_client_free(struct srv_client **c);
 void srv_citizen_free(struct srv_citizen **c);
@@ -151,5 +217,9 @@ void srv_client_list_free(struct srv_client **v, size_t n);
 void srv_citizen_list_free(struct srv_citizen **v, size_t n);
 void srv_signing_key_list_free(struct srv_signing_key_row **v, size_t n);
 void srv_audit_list_free(struct srv_audit_event **v, size_t n);
+void srv_passkey_free(struct srv_passkey **p);
+void srv_passkey_list_free(struct srv_passkey **v, size_t n);
+void srv_consent_free(struct srv_consent **c);
+void srv_consent_list_free(struct srv_consent **v, size_t n);
 
 #endif /* SRV_STORE_H */

@@ -105,6 +105,21 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY(citizen, client_id));"
 	"CREATE INDEX consents_client ON consents(client_id);"
 	"CREATE INDEX audit_log_subject_at ON audit_log(subject, at);",
+
+	/* 3: contact claims (OIDC Core 5.1): address (a JSON object's text), phone, email. */
+	"ALTER TABLE citizens ADD COLUMN address TEXT CHECK(address IS NULL OR"
+	"  CASE WHEN json_valid(address) THEN json_type(address) = 'object' ELSE 0 END);"
+	"ALTER TABLE citizens ADD COLUMN phone_number TEXT CHECK(phone_number IS NULL OR"
+	"  (phone_number GLOB '+[1-9]*' AND length(phone_number) BETWEEN 8 AND 16));"
+	"ALTER TABLE citizens ADD COLUMN phone_number_verified INTEGER NOT NULL DEFAULT 0"
+	"  CHECK(phone_number_verified IN (0, 1));"
+	"ALTER TABLE citizens ADD COLUMN email TEXT CHECK(email IS NULL OR"
+	"  (instr(email, '@') > 1 AND length(email) <= 254));"
+	"ALTER TABLE citizens ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0"
+	"  CHECK(email_verified IN (0, 1));",
+
+	/* 4: the account page's history reads the events an account acted in. */
+	"CREATE INDEX audit_log_actor_at ON audit_log(actor, at);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -737,7 +752,8 @@ out:
 /* ---- citizens ---- */
 
 #define CITIZEN_COLS "id, account_id, citizen_id, name, birth_date, sex, password_hash," \
-	" totp_secret_enc, disabled, level, created_at"
+	" totp_secret_enc, disabled, level, created_at, address, phone_number," \
+	" phone_number_verified, email, email_verified"
 
 static int
 citizen_from_row(sqlite3_stmt *st, struct srv_citizen **out)
@@ -760,6 +776,12 @@ citizen_from_row(sqlite3_stmt *st, struct srv_citizen **out)
 	c->disabled = sqlite3_column_int(st, 8) != 0;
 	c->level = sqlite3_column_int(st, 9);
 	c->created_at = sqlite3_column_int64(st, 10);
+	if ((r = col_text(st, 11, &c->address)) != 0 ||
+	    (r = col_text(st, 12, &c->phone_number)) != 0 ||
+	    (r = col_text(st, 14, &c->email)) != 0)
+		goto out;
+	c->phone_number_verified = sqlite3_column_int(st, 13) != 0;
+	c->email_verified = sqlite3_column_int(st, 15) != 0;
 	*out = c;
 	c = NULL;
 out:
@@ -772,8 +794,9 @@ sq_citizen_add(struct srv_store *s, const struct srv_citizen *c, int64_t *id)
 {
 	static const char sql[] =
 	    "INSERT INTO citizens(account_id, citizen_id, name, birth_date, sex, password_hash,"
-	    " totp_secret_enc, disabled, level, created_at)"
-	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	    " totp_secret_enc, disabled, level, created_at, address, phone_number,"
+	    " phone_number_verified, email, email_verified)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 	sqlite3_stmt *st = NULL;
 	int r;
 
@@ -793,6 +816,11 @@ sq_citizen_add(struct srv_store *s, const struct srv_citizen *c, int64_t *id)
 	    (r = bind_int(st, 8, c->disabled != 0)) != 0 ||
 	    (r = bind_int(st, 9, c->level == 0 ? 1 : c->level)) != 0 ||
 	    (r = bind_int(st, 10, now_or(c->created_at))) != 0 ||
+	    (r = bind_text(st, 11, c->address)) != 0 ||
+	    (r = bind_text(st, 12, c->phone_number)) != 0 ||
+	    (r = bind_int(st, 13, c->phone_number != NULL && c->phone_number_verified)) != 0 ||
+	    (r = bind_text(st, 14, c->email)) != 0 ||
+	    (r = bind_int(st, 15, c->email != NULL && c->email_verified)) != 0 ||
 	    (r = step_done(st)) != 0)
 		goto out;
 	/* The connection is this thread's own, so the last rowid is ours. */
@@ -888,6 +916,32 @@ sq_citizen_set_password(struct srv_store *s, int64_t id, const char *password_ha
 	if ((r = prepare(s, "UPDATE citizens SET password_hash = ?2 WHERE id = ?1", &st)) != 0 ||
 	    (r = bind_int(st, 1, id)) != 0 ||
 	    (r = bind_text(st, 2, password_hash)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* The contact fields only; a verified flag without its value is stored as 0. */
+static int
+sq_citizen_update(struct srv_store *s, const struct srv_citizen *c)
+{
+	static const char sql[] =
+	    "UPDATE citizens SET address = ?2, phone_number = ?3, phone_number_verified = ?4,"
+	    " email = ?5, email_verified = ?6 WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (c == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_int(st, 1, c->id)) != 0 ||
+	    (r = bind_text(st, 2, c->address)) != 0 ||
+	    (r = bind_text(st, 3, c->phone_number)) != 0 ||
+	    (r = bind_int(st, 4, c->phone_number != NULL && c->phone_number_verified)) != 0 ||
+	    (r = bind_text(st, 5, c->email)) != 0 ||
+	    (r = bind_int(st, 6, c->email != NULL && c->email_verified)) != 0 ||
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
@@ -1158,6 +1212,318 @@ out:
 	return r;
 }
 
+/* ---- the account page: history and consents ---- */
+
+/* Run a prepared, bound statement and collect one record per row with from_row. */
+static int
+collect_rows(sqlite3_stmt *st, int (*from_row)(sqlite3_stmt *, void **), void (*free_one)(void **),
+    void ***out, size_t *n)
+{
+	void **v = NULL, **p;
+	size_t cnt = 0, cap = 0, i;
+	int r = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
+			r = EID_ERR_NOMEM;
+			goto out;
+		}
+		v = p;
+		if ((r = from_row(st, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	cnt = 0;
+out:
+	for (i = 0; i < cnt; i++)
+		free_one(&v[i]);
+	free(v);
+	return r;
+}
+
+static int
+audit_row(sqlite3_stmt *st, void **out)
+{
+	return audit_from_row(st, (struct srv_audit_event **)out);
+}
+
+static void
+audit_free_one(void **p)
+{
+	srv_audit_event_free((struct srv_audit_event **)p);
+}
+
+static int
+sq_audit_list_account(struct srv_store *s, const char *account_id, size_t max,
+    struct srv_audit_event ***out, size_t *n)
+{
+	static const char sql[] =
+	    "SELECT id, at, actor, action, subject, outcome, details FROM audit_log"
+	    " WHERE subject = ?1 OR actor = ?1 ORDER BY id DESC LIMIT ?2";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (account_id == NULL || account_id[0] == '\0')
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, account_id)) != 0 ||
+	    (r = bind_int(st, 2, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max)) != 0 ||
+	    (r = collect_rows(st, audit_row, audit_free_one, (void ***)out, n)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+consent_row(sqlite3_stmt *st, void **out)
+{
+	struct srv_consent *c;
+	int r;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return EID_ERR_NOMEM;
+	if ((r = col_text(st, 0, &c->client_id)) != 0 ||
+	    (r = col_text(st, 1, &c->client_name)) != 0 ||
+	    (r = col_text(st, 2, &c->scope)) != 0) {
+		srv_consent_free(&c);
+		return r;
+	}
+	c->granted_at = sqlite3_column_int64(st, 3);
+	*out = c;
+	return 0;
+}
+
+static void
+consent_free_one(void **p)
+{
+	srv_consent_free((struct srv_consent **)p);
+}
+
+static int
+sq_consent_list(struct srv_store *s, const char *account_id, struct srv_consent ***out,
+    size_t *n)
+{
+	static const char sql[] =
+	    "SELECT c.client_id, l.name, c.scope, c.granted_at FROM consents c"
+	    " JOIN citizens z ON z.id = c.citizen JOIN clients l ON l.client_id = c.client_id"
+	    " WHERE z.account_id = ?1 ORDER BY c.granted_at, c.client_id";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (account_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, account_id)) != 0 ||
+	    (r = collect_rows(st, consent_row, consent_free_one, (void ***)out, n)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- passkeys (credentials of type 'passkey'; name and flags in the metadata JSON) ---- */
+
+#define PASSKEY_SELECT "SELECT k.id, z.account_id, k.credential_id, k.public_key," \
+	" k.sign_count, json_extract(k.metadata, '$.alg'), json_extract(k.metadata, '$.be')," \
+	" json_extract(k.metadata, '$.uv'), json_extract(k.metadata, '$.cloned')," \
+	" json_extract(k.metadata, '$.name'), json_extract(k.metadata, '$.attestation')," \
+	" k.created_at, k.last_used_at FROM credentials k JOIN citizens z ON z.id = k.citizen" \
+	" WHERE k.type = 'passkey'"
+
+static int
+passkey_row(sqlite3_stmt *st, void **out)
+{
+	struct srv_passkey *p;
+	int64_t cnt;
+	int r;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return EID_ERR_NOMEM;
+	p->id = sqlite3_column_int64(st, 0);
+	if ((r = col_text(st, 1, &p->account_id)) != 0 ||
+	    (r = col_blob(st, 2, &p->credential_id, &p->credential_id_len)) != 0 ||
+	    (r = col_blob(st, 3, &p->public_key, &p->public_key_len)) != 0 ||
+	    (r = col_text(st, 9, &p->name)) != 0 ||
+	    (r = col_text(st, 10, &p->attestation)) != 0)
+		goto out;
+	cnt = sqlite3_column_int64(st, 4);
+	if (cnt < 0 || cnt > (int64_t)UINT32_MAX) {
+		r = EID_ERR_DB;
+		goto out;
+	}
+	p->sign_count = (uint32_t)cnt;
+	p->alg = sqlite3_column_int(st, 5);
+	p->be = sqlite3_column_int(st, 6) != 0;
+	p->uv = sqlite3_column_int(st, 7) != 0;
+	p->cloned = sqlite3_column_int(st, 8) != 0;
+	p->created_at = sqlite3_column_int64(st, 11);
+	p->last_used_at = sqlite3_column_int64(st, 12);
+	*out = p;
+	p = NULL;
+out:
+	srv_passkey_free(&p);
+	return r;
+}
+
+static void
+passkey_free_one(void **p)
+{
+	srv_passkey_free((struct srv_passkey **)p);
+}
+
+static int
+sq_passkey_add(struct srv_store *s, const struct srv_passkey *p, int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO credentials(citizen, type, credential_id, public_key, sign_count,"
+	    " metadata, created_at)"
+	    " SELECT id, 'passkey', ?2, ?3, ?4, json_object('name', ?5, 'alg', ?6, 'be', ?7,"
+	    " 'uv', ?8, 'attestation', ?9, 'cloned', 0), ?10 FROM citizens WHERE account_id = ?1";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (id != NULL)
+		*id = 0;
+	if (p == NULL || p->account_id == NULL || p->credential_id == NULL ||
+	    p->credential_id_len == 0 || p->public_key == NULL || p->public_key_len == 0 ||
+	    p->name == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, p->account_id)) != 0 ||
+	    (r = bind_blob(st, 2, p->credential_id, p->credential_id_len)) != 0 ||
+	    (r = bind_blob(st, 3, p->public_key, p->public_key_len)) != 0 ||
+	    (r = bind_int(st, 4, p->sign_count)) != 0 ||
+	    (r = bind_text(st, 5, p->name)) != 0 ||
+	    (r = bind_int(st, 6, p->alg)) != 0 ||
+	    (r = bind_int(st, 7, p->be != 0)) != 0 ||
+	    (r = bind_int(st, 8, p->uv != 0)) != 0 ||
+	    (r = bind_text(st, 9, p->attestation != NULL ? p->attestation : "none")) != 0 ||
+	    (r = bind_int(st, 10, now_or(p->created_at))) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_passkey_list(struct srv_store *s, const char *account_id, struct srv_passkey ***out,
+    size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (account_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, PASSKEY_SELECT " AND z.account_id = ?1 ORDER BY k.id", &st)) != 0 ||
+	    (r = bind_text(st, 1, account_id)) != 0 ||
+	    (r = collect_rows(st, passkey_row, passkey_free_one, (void ***)out, n)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_passkey_get(struct srv_store *s, const uint8_t *cred_id, size_t cred_id_len,
+    struct srv_passkey **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	if (cred_id == NULL || cred_id_len == 0)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, PASSKEY_SELECT " AND k.credential_id = ?1", &st)) != 0 ||
+	    (r = bind_blob(st, 1, cred_id, cred_id_len)) != 0 ||
+	    (r = step_row(st)) != 0 ||
+	    (r = passkey_row(st, (void **)out)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new_count,
+    int64_t now)
+{
+	static const char sql[] =
+	    "UPDATE credentials SET sign_count = ?3, last_used_at = ?4"
+	    " WHERE id = ?1 AND type = 'passkey' AND sign_count = ?2"
+	    " AND coalesce(json_extract(metadata, '$.cloned'), 0) = 0";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_int(st, 1, id)) != 0 ||
+	    (r = bind_int(st, 2, old_count)) != 0 ||
+	    (r = bind_int(st, 3, new_count)) != 0 ||
+	    (r = bind_int(st, 4, now_or(now))) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_passkey_mark_cloned(struct srv_store *s, int64_t id)
+{
+	static const char sql[] =
+	    "UPDATE credentials SET metadata = json_set(coalesce(metadata, '{}'), '$.cloned', 1)"
+	    " WHERE id = ?1 AND type = 'passkey'";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_int(st, 1, id)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+sq_passkey_remove(struct srv_store *s, const char *account_id, int64_t id)
+{
+	static const char sql[] =
+	    "DELETE FROM credentials WHERE id = ?2 AND type = 'passkey'"
+	    " AND citizen = (SELECT id FROM citizens WHERE account_id = ?1)";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (account_id == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, account_id)) != 0 ||
+	    (r = bind_int(st, 2, id)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* ---- open and migrate ---- */
 
 static int
@@ -1337,6 +1703,7 @@ static const struct srv_store_ops sqlite_ops = {
 	.citizen_list = sq_citizen_list,
 	.citizen_set_disabled = sq_citizen_set_disabled,
 	.citizen_set_password = sq_citizen_set_password,
+	.citizen_update = sq_citizen_update,
 	.key_add = sq_key_add,
 	.key_list = sq_key_list,
 	.key_set_state = sq_key_set_state,
@@ -1345,4 +1712,12 @@ static const struct srv_store_ops sqlite_ops = {
 	.consent_remove = sq_consent_remove,
 	.audit_append = sq_audit_append,
 	.audit_list = sq_audit_list,
+	.audit_list_account = sq_audit_list_account,
+	.consent_list = sq_consent_list,
+	.passkey_add = sq_passkey_add,
+	.passkey_list = sq_passkey_list,
+	.passkey_get = sq_passkey_get,
+	.passkey_use = sq_passkey_use,
+	.passkey_mark_cloned = sq_passkey_mark_cloned,
+	.passkey_remove = sq_passkey_remove,
 };

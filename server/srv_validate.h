@@ -33,6 +33,48 @@ int srv_valid_password(const char *password, const char **why);
 /* Printable UTF-8, 1..200 bytes, no control characters. */
 int srv_valid_display_name(const char *name, const char **why);
 
+/*
+ * Contact claims (OpenID Connect Core 5.1). Inputs come from the operator (eidctl) and
+ * are released to relying parties, so they are checked strictly and stored normalised.
+ */
+#define SRV_PHONE_MAX           16      /* '+' and at most 15 digits (ITU-T E.164) */
+#define SRV_EMAIL_MAX           254     /* RFC 5321 4.5.3.1.3, as a forward-path */
+#define SRV_EMAIL_LOCAL_MAX     64
+#define SRV_ADDRESS_MEMBER_MAX  512     /* bytes of one address member */
+#define SRV_ADDRESS_TEXT_MAX    4096    /* bytes of address JSON text accepted */
+
+/* E.164: '+', then 7 to 15 digits, the first (country code) not 0. No spaces. */
+int srv_valid_phone(const char *phone, const char **why);
+/*
+ * An email address: dot-atom local part (RFC 5322 3.2.3, at most 64 bytes), '@', a DNS
+ * host name of at least two labels (letters, digits, hyphens; an internationalised
+ * domain in its xn-- form), at most 254 bytes in all; ASCII only, no quoted local parts,
+ * no IP literals. out gets the address with the domain lower-cased (the local part is
+ * kept: RFC 5321 lets the receiving host treat it as case-sensitive).
+ */
+int srv_valid_email(const char *email, char out[SRV_EMAIL_MAX + 1], const char **why);
+
+/* The members of an OIDC address claim (Core 5.1.1), NULL-terminated. */
+extern const char *const srv_address_members[];
+/*
+ * One address member: a known name; a value of valid UTF-8, 1..SRV_ADDRESS_MEMBER_MAX
+ * bytes, not only spaces, without control characters, except line breaks ("\n" or
+ * "\r\n") in formatted and street_address, which OIDC allows to span lines.
+ */
+int srv_valid_address_member(const char *name, const char *value, const char **why);
+/*
+ * Address JSON text (an object of members, each a string) -> the stored form: compact
+ * JSON with sorted keys. *out is malloc'd, or NULL when the object has no members (no
+ * address). Unknown members, non-strings, duplicates and invalid values are refused.
+ */
+int srv_address_normalize(const char *json_text, char **out, const char **why);
+/*
+ * Set one member of an address (NULL: none yet) to value, or remove it when value is
+ * "", and normalise the result as srv_address_normalize does (*out NULL: now empty).
+ */
+int srv_address_set_member(const char *address, const char *name, const char *value,
+    char **out, const char **why);
+
 extern const char *const srv_known_scopes[];
 
 #endif /* SRV_VALIDATE_H */

@@ -215,6 +215,15 @@ cbor_int64(const cbor_item_t *item, int64_t *v)
 	return 0;
 }
 
+/* A CBOR true/false. libcbor's cbor_is_bool asserts on a float of another width, so the
+ * simple-value width is checked first (a half float here must be refused, not abort). */
+static int
+cbor_is_bool_safe(const cbor_item_t *item)
+{
+	return cbor_isa_float_ctrl(item) && cbor_float_get_width(item) == CBOR_FLOAT_0 &&
+	    cbor_is_bool(item);
+}
+
 static int
 cbor_is_bytes(const cbor_item_t *item)
 {
@@ -343,7 +352,7 @@ parse_extensions(const cbor_item_t *m, int registration, struct authdata *ad)
 		} else if (cbor_text_is(pairs[i].key, "hmac-secret") ||
 		    cbor_text_is(pairs[i].key, "credBlob")) {
 			/* a boolean at registration, the (encrypted) output at sign-in */
-			if (registration ? !cbor_is_bool(pairs[i].value) :
+			if (registration ? !cbor_is_bool_safe(pairs[i].value) :
 			    !cbor_is_bytes(pairs[i].value))
 				return EID_ERR_FORMAT;
 			if (!registration || cbor_get_bool(pairs[i].value))
@@ -923,7 +932,8 @@ srv_webauthn_verify_registration(const struct srv_webauthn_params *p,
 	w = "ok";
 	r = 0;
 out:
-	cbor_decref(&ao.root);
+	if (ao.root != NULL)    /* libcbor's cbor_decref does not take NULL */
+		cbor_decref(&ao.root);
 	if (why != NULL)
 		*why = w;
 	return r;

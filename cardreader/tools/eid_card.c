@@ -4,10 +4,12 @@
  *
  *   eid-card read [card options] [--challenge HEX16] [--out DIR] [--json]
  *   eid-card verify --server URL --client-id ID [card options] [--json]  (eid_card_verify.c)
+ *   eid-card bind|login --server URL --code CODE [card options] [--json]  (eid_card_bind.c)
  *
  * Exit codes: 0 ok, 2 usage, 3 no reader / no card, 4 access denied (wrong MRZ/CAN),
  * 5 card removed, 6 unsupported chip, 7 server unreachable or refused (verify),
- * 8 verdict invalid (verify), 1 anything else. Each failure prints one line an operator
+ * 8 verdict invalid (verify) or card refused (bind/login), 9 code unknown, expired or
+ * used (bind/login), 1 anything else. Each failure prints one line an operator
  * can act on. The MRZ, CAN and keys are never printed; the MRZ information string is
  * wiped after the session.
  */
@@ -36,7 +38,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: eid-card read CARD [--challenge HEX16] [--out DIR] [--json]\n"
 	    "       eid-card verify --server URL --client-id ID CARD [--timeout SECONDS] [--json]\n"
-	    "       eid-card bind|login --server URL ...   (not yet available)\n"
+	    "       eid-card bind|login --server URL --code CODE CARD [--timeout SECONDS] [--json]\n"
 	    "       eid-card --help | --version\n"
 	    "CARD:  [--reader NAME] (--mrz MRZ | --doc-number N --birth YYMMDD --expiry YYMMDD\n"
 	    "       | --can CAN) [--access auto|bac|pace] [--no-chip-auth]\n"
@@ -64,9 +66,17 @@ usage(FILE *f)
 	    "  --client-secret S the secret on the command line (less safe: other local users\n"
 	    "                    can see a command line while it runs)\n"
 	    "  --timeout S       per HTTP request (default 15)\n"
+	    "bind: binds your card to your account (level 2) with the one-time code shown on\n"
+	    "the account page (URL/account/card); login: approves the chip-card sign-in whose\n"
+	    "code your browser shows (URL/login/card). Both get a challenge for the code from\n"
+	    "URL/v1/card/challenge, read the card with Active and Chip Authentication and post\n"
+	    "it to URL/v1/card/bind or URL/v1/card/login.\n"
+	    "  --code CODE       the 8-character code as shown (ABCD-EFGH); valid 5 minutes, once\n"
 	    "Exit: 0 ok (verify: verdict valid), 2 usage, 3 no reader/no card, 4 access denied,\n"
 	    "5 card removed, 6 unsupported chip, 7 server unreachable, timed out or refused\n"
-	    "the request, 8 verdict invalid (or Chip Authentication failed), 1 other error.\n");
+	    "the request, 8 verdict invalid (or Chip Authentication failed; bind/login: the\n"
+	    "server refused the card), 9 bind/login: the code is unknown, expired or used,\n"
+	    "1 other error.\n");
 }
 
 static int
@@ -567,11 +577,8 @@ main(int argc, char **argv)
 		return cmd_read(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return ec_cmd_verify(argc - 1, argv + 1);
-	if (strcmp(argv[1], "bind") == 0 || strcmp(argv[1], "login") == 0) {
-		fprintf(stderr, "eid-card %s: not yet available in this version; use "
-		    "'eid-card read' and send the files with the server's API.\n", argv[1]);
-		return EXIT_USAGE;
-	}
+	if (strcmp(argv[1], "bind") == 0 || strcmp(argv[1], "login") == 0)
+		return ec_cmd_card_code(argv[1], argc - 1, argv + 1);
 	fprintf(stderr, "eid-card: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -24,7 +24,8 @@
 #define EXIT_REMOVED     5
 #define EXIT_UNSUPPORTED 6
 #define EXIT_SERVER      7      /* verify: server unreachable, timed out, or refused */
-#define EXIT_INVALID     8      /* verify: the verdict is "invalid" */
+#define EXIT_INVALID     8      /* verify: the verdict is "invalid"; bind/login: card refused */
+#define EXIT_CODE        9      /* bind/login: the code is unknown, expired or already used */
 
 #define EC_MRZ_INFO_MAX 48
 #define EC_CAN_MAX      16
@@ -74,6 +75,15 @@ int ec_card_read(struct ec_card_args *a, const uint8_t *challenge,
 /* "pass" / "fail" / "not_performed" with the note, for people. */
 void ec_print_chip_auth(const struct card_read_result *res);
 
+/*
+ * The JSON body {"sod", "data_groups": {...}, "active_authentication": {"challenge",
+ * "signature"}} of what was read (eid_card_verify.c); newly allocated, the caller wipes
+ * and frees it; NULL when out of memory.
+ */
+char *ec_request_body(const struct card_read_result *res, const char *challenge_b64);
+
 int ec_cmd_verify(int argc, char **argv);
+/* eid_card_bind.c: `eid-card bind` and `eid-card login` (what is "bind" or "login") */
+int ec_cmd_card_code(const char *what, int argc, char **argv);
 
 #endif /* EID_CARD_H */

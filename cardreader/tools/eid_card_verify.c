@@ -260,8 +260,8 @@ set_b64(json_t *obj, const char *key, const uint8_t *p, size_t n)
 }
 
 /* The verify request body (newly allocated, caller wipes and frees), or NULL. */
-static char *
-request_body(const struct card_read_result *res, const char *challenge_b64)
+char *
+ec_request_body(const struct card_read_result *res, const char *challenge_b64)
 {
 	static const struct {
 		enum card_file f;
@@ -460,7 +460,7 @@ ec_cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	ex = EXIT_OTHER;
-	if ((body = request_body(res, challenge_b64)) == NULL) {
+	if ((body = ec_request_body(res, challenge_b64)) == NULL) {
 		fprintf(stderr, "eid-card: out of memory\n");
 		goto out;
 	}

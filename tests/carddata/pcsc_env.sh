@@ -92,7 +92,7 @@ pcsc_env_wait_card() {   # until pcscd has powered the card (ATR in the log)
     _i=0
     until grep -q "Card ATR" "$PCSC_ENV_STATE/pcscd.log" 2>/dev/null &&
           [ "$(grep -c 'Card ATR' "$PCSC_ENV_STATE/pcscd.log")" -gt "${PCSC_ENV_ATR_SEEN:-0}" ]; do
-        _i=$((_i + 1)); [ $_i -gt 50 ] && { echo "# no card after 10 s"; return 1; }
+        _i=$((_i + 1)); [ $_i -gt 100 ] && { echo "# no card after 20 s"; return 1; }
         sleep 0.2
     done
     PCSC_ENV_ATR_SEEN=$(grep -c 'Card ATR' "$PCSC_ENV_STATE/pcscd.log")
@@ -100,7 +100,7 @@ pcsc_env_wait_card() {   # until pcscd has powered the card (ATR in the log)
     # wait until a PC/SC client sees the card too (reading the ATR sends no APDU)
     _i=0
     until pcsc_env_client opensc-tool -r 0 -a >/dev/null 2>&1; do
-        _i=$((_i + 1)); [ $_i -gt 50 ] && { echo "# card not visible to clients after 10 s"; return 1; }
+        _i=$((_i + 1)); [ $_i -gt 100 ] && { echo "# card not visible to clients after 20 s"; return 1; }
         sleep 0.2
     done
     return 0

@@ -3,6 +3,7 @@
 
 #include "../t.h"
 #include "cx_util.h"
+#include "srv_accounts.h"
 #include "srv_oauth_client.h"
 
 static void
@@ -266,11 +267,30 @@ T_CASE(check_form)
 	srv_req_clear(&req);
 }
 
+/* ids go on command lines: never a leading '-' (an option) or '_' */
+T_CASE(ids_start_with_letter_or_digit)
+{
+	char id[24], secret[48];
+	int i, bad = 0, ok_len = 1;
+
+	for (i = 0; i < 2000; i++) {
+		srv_client_new_credentials(id, secret);
+		bad += id[0] == '-' || id[0] == '_';
+		ok_len &= strlen(id) == 22 && strlen(secret) > 40;
+		srv_account_id_new(id);
+		bad += id[0] == '-' || id[0] == '_';
+		ok_len &= strlen(id) == 22;
+	}
+	T_EQ_INT(bad, 0);
+	T_ASSERT(ok_len);
+}
+
 int
 main(void)
 {
 	if (cx_init() != 0)
 		return 1;
+	T_RUN(ids_start_with_letter_or_digit);
 	T_RUN(basic_plain);
 	T_RUN(basic_urlencoded_parts);
 	T_RUN(basic_malformed);

@@ -119,11 +119,11 @@ T_CASE(t_open_creates_private_file)
 	T_EQ_INT(srv_store_ping(s), 0);
 	T_EQ_INT(srv_store_schema_version(s, &v), 0);
 	T_EQ_INT(v, srv_store_sqlite_latest_version());
-	T_EQ_INT(srv_store_sqlite_latest_version(), 2);
+	T_ASSERT(srv_store_sqlite_latest_version() >= 3);   /* 3: contact claims */
 	srv_store_close(&s);
 	T_ASSERT(s == NULL);
 	srv_store_close(&s);            /* NULL is fine */
-	T_EQ_INT(raw_int(p, "PRAGMA user_version"), 2);
+	T_EQ_INT(raw_int(p, "PRAGMA user_version"), srv_store_sqlite_latest_version());
 	{
 		char *jm = raw_str(p, "PRAGMA journal_mode");
 
@@ -133,7 +133,7 @@ T_CASE(t_open_creates_private_file)
 	/* Reopening an up-to-date database changes nothing. */
 	T_ASSERT((s = open_store(p, 0)) != NULL);
 	srv_store_close(&s);
-	T_EQ_INT(raw_int(p, "PRAGMA user_version"), 2);
+	T_EQ_INT(raw_int(p, "PRAGMA user_version"), srv_store_sqlite_latest_version());
 }
 
 T_CASE(t_open_bad_arguments)
@@ -141,7 +141,8 @@ T_CASE(t_open_bad_arguments)
 	struct srv_store *s = NULL;
 	char path[512];
 
-	T_EQ_INT(srv_store_sqlite_open(db_path("bad"), 3, &s, errbuf, sizeof(errbuf)),
+	T_EQ_INT(srv_store_sqlite_open(db_path("bad"), srv_store_sqlite_latest_version() + 1, &s,
+	    errbuf, sizeof(errbuf)),
 	    EID_ERR_INVALID_ARGUMENT);
 	T_ASSERT(s == NULL);
 	T_EQ_INT(srv_store_sqlite_open(db_path("bad"), -1, &s, errbuf, sizeof(errbuf)),
@@ -356,6 +357,104 @@ T_CASE(t_citizens)
 	T_EQ_INT(list[1]->id, id2);
 	T_EQ_INT(list[0]->disabled, 0);
 	T_EQ_INT(list[1]->disabled, 1);
+	srv_citizen_list_free(list, n);
+	srv_store_close(&s);
+}
+
+/* The contact claims: stored with add, changed with update, NULL when absent. */
+T_CASE(t_citizen_contact)
+{
+	const char *p = db_path("contact");
+	static const char addr[] = "{\"country\":\"Việt Nam\",\"locality\":\"Huế\"}";
+	struct srv_store *s = NULL;
+	struct srv_citizen c, *got = NULL, **list = NULL;
+	int64_t id = 0, id2 = 0;
+	size_t n = 0;
+
+	T_ASSERT((s = open_store(p, 0)) != NULL);
+	init_citizen(&c, "acc-full", "001090012345");
+	c.address = (char *)addr;
+	c.phone_number = "+84912345678";
+	c.phone_number_verified = 1;
+	c.email = "an@example.vn";
+	c.email_verified = 0;
+	T_EQ_INT(srv_store_citizen_add(s, &c, &id), 0);
+	init_citizen(&c, "acc-none", "079200000001");
+	c.phone_number_verified = 1;            /* a flag without its value is not stored */
+	c.email_verified = 1;
+	T_EQ_INT(srv_store_citizen_add(s, &c, &id2), 0);
+
+	T_EQ_INT(srv_store_citizen_get(s, "acc-full", &got), 0);
+	T_EQ_STR(got->address, addr);
+	T_EQ_STR(got->phone_number, "+84912345678");
+	T_EQ_INT(got->phone_number_verified, 1);
+	T_EQ_STR(got->email, "an@example.vn");
+	T_EQ_INT(got->email_verified, 0);
+	srv_citizen_free(&got);
+	T_EQ_INT(srv_store_citizen_get(s, "acc-none", &got), 0);
+	T_ASSERT(got->address == NULL && got->phone_number == NULL && got->email == NULL);
+	T_EQ_INT(got->phone_number_verified, 0);
+	T_EQ_INT(got->email_verified, 0);
+
+	/* update: the contact fields only */
+	got->address = strdup("{\"region\":\"Hà Nội\"}");
+	got->email = strdup("b@example.vn");
+	got->email_verified = 1;
+	free(got->name);
+	got->name = strdup("Changed Name");    /* not a contact field: stays as it was */
+	T_ASSERT(got->address != NULL && got->email != NULL && got->name != NULL);
+	T_EQ_INT(srv_store_citizen_update(s, got), 0);
+	srv_citizen_free(&got);
+	T_EQ_INT(srv_store_citizen_get(s, "079200000001", &got), 0);
+	T_EQ_STR(got->address, "{\"region\":\"Hà Nội\"}");
+	T_EQ_STR(got->email, "b@example.vn");
+	T_EQ_INT(got->email_verified, 1);
+	T_ASSERT(got->phone_number == NULL);
+	T_EQ_STR(got->name, "Nguyen Van A");
+	srv_citizen_free(&got);
+
+	/* clearing */
+	T_EQ_INT(srv_store_citizen_get(s, "acc-full", &got), 0);
+	free(got->address);
+	free(got->phone_number);
+	got->address = NULL;
+	got->phone_number = NULL;
+	T_EQ_INT(srv_store_citizen_update(s, got), 0);
+	srv_citizen_free(&got);
+	T_EQ_INT(srv_store_citizen_get(s, "acc-full", &got), 0);
+	T_ASSERT(got->address == NULL && got->phone_number == NULL);
+	T_EQ_INT(got->phone_number_verified, 0);
+	T_EQ_STR(got->email, "an@example.vn");
+
+	/* the schema's own checks: an error, never a crash or a bad row */
+	got->address = strdup("[1]");
+	T_EQ_INT(srv_store_citizen_update(s, got), EID_ERR_INVALID_ARGUMENT);
+	free(got->address);
+	got->address = strdup("{not json");
+	T_EQ_INT(srv_store_citizen_update(s, got), EID_ERR_INVALID_ARGUMENT);
+	free(got->address);
+	got->address = NULL;
+	got->phone_number = strdup("0912345678");
+	T_EQ_INT(srv_store_citizen_update(s, got), EID_ERR_INVALID_ARGUMENT);
+	free(got->phone_number);
+	got->phone_number = NULL;
+	free(got->email);
+	got->email = strdup("no-at-sign");
+	T_EQ_INT(srv_store_citizen_update(s, got), EID_ERR_INVALID_ARGUMENT);
+	got->id = 999999;
+	free(got->email);
+	got->email = NULL;
+	T_EQ_INT(srv_store_citizen_update(s, got), EID_ERR_NOT_FOUND);
+	srv_citizen_free(&got);
+	T_EQ_INT(srv_store_citizen_update(s, NULL), EID_ERR_INVALID_ARGUMENT);
+	T_EQ_INT(srv_store_citizen_get(s, "acc-full", &got), 0);
+	T_EQ_STR(got->email, "an@example.vn");
+	srv_citizen_free(&got);
+
+	T_EQ_INT(srv_store_citizen_list(s, &list, &n), 0);
+	T_EQ_INT(n, 2);
+	T_EQ_STR(list[0]->email, "an@example.vn");
+	T_EQ_STR(list[1]->address, "{\"region\":\"Hà Nội\"}");
 	srv_citizen_list_free(list, n);
 	srv_store_close(&s);
 }
@@ -592,6 +691,79 @@ T_CASE(t_migrate_old_database)
 	srv_store_close(&s);
 }
 
+/* A version 2 database (before the contact claims) keeps its data through migration 3. */
+T_CASE(t_migrate_v2_database)
+{
+	const char *p = db_path("v2");
+	struct srv_store *s = NULL;
+	struct srv_client c;
+	struct srv_citizen ct, *got = NULL;
+	char *scope = NULL;
+	int64_t id = 0;
+	int v = 0;
+
+	T_ASSERT((s = open_store(p, 2)) != NULL);
+	T_EQ_INT(srv_store_schema_version(s, &v), 0);
+	T_EQ_INT(v, 2);
+	memset(&c, 0, sizeof(c));
+	c.client_id = "rp-v2";
+	c.name = "RP v2";
+	T_EQ_INT(srv_store_client_add(s, &c), 0);
+	srv_store_close(&s);
+	T_EQ_INT(raw_int(p, "SELECT count(*) FROM pragma_table_info('citizens')"
+	    " WHERE name IN ('address', 'email')"), 0);
+	/* rows as version 2 wrote them (its INSERT had no contact columns) */
+	T_EQ_INT(raw_exec(p, "INSERT INTO citizens(account_id, citizen_id, name, birth_date, sex,"
+	    " password_hash, totp_secret_enc, level, created_at) VALUES('acc-v2', '001090000003',"
+	    " 'Pham Van D', '1990-03-04', 'male', '$argon2id$x', x'0a0b', 2, 1550000000)",
+	    NULL, 0), SQLITE_OK);
+	T_EQ_INT(raw_exec(p, "INSERT INTO consents SELECT id, 'rp-v2', 'openid profile', 7"
+	    " FROM citizens WHERE account_id = 'acc-v2'", NULL, 0), SQLITE_OK);
+	T_EQ_INT(raw_exec(p, "INSERT INTO credentials(citizen, type, credential_id, created_at)"
+	    " SELECT id, 'passkey', x'0303', 8 FROM citizens WHERE account_id = 'acc-v2'",
+	    NULL, 0), SQLITE_OK);
+
+	T_ASSERT((s = open_store(p, 0)) != NULL);
+	T_EQ_INT(srv_store_schema_version(s, &v), 0);
+	T_EQ_INT(v, srv_store_sqlite_latest_version());
+	T_ASSERT(v >= 3);
+	T_EQ_INT(srv_store_citizen_get(s, "001090000003", &got), 0);
+	T_EQ_STR(got->account_id, "acc-v2");
+	T_EQ_STR(got->name, "Pham Van D");
+	T_EQ_STR(got->birth_date, "1990-03-04");
+	T_EQ_STR(got->sex, "male");
+	T_EQ_STR(got->password_hash, "$argon2id$x");
+	T_EQ_MEM(got->totp_secret_enc, got->totp_secret_enc_len, "\x0a\x0b", 2);
+	T_EQ_INT(got->level, 2);
+	T_EQ_INT(got->created_at, 1550000000);
+	T_ASSERT(got->address == NULL && got->phone_number == NULL && got->email == NULL);
+	T_EQ_INT(got->phone_number_verified, 0);
+	T_EQ_INT(got->email_verified, 0);
+	id = got->id;
+	T_EQ_INT(srv_store_consent_get(s, "acc-v2", "rp-v2", &scope), 0);
+	T_EQ_STR(scope, "openid profile");
+	free(scope);
+	T_EQ_INT(raw_int(p, "SELECT count(*) FROM credentials WHERE citizen ="
+	    " (SELECT id FROM citizens WHERE account_id = 'acc-v2')"), 1);
+
+	/* the new columns work on the migrated row, and new rows go in beside it */
+	got->phone_number = strdup("+84987654321");
+	got->phone_number_verified = 1;
+	T_ASSERT(got->phone_number != NULL);
+	T_EQ_INT(srv_store_citizen_update(s, got), 0);
+	srv_citizen_free(&got);
+	T_EQ_INT(srv_store_citizen_get(s, "acc-v2", &got), 0);
+	T_EQ_INT(got->id, id);
+	T_EQ_STR(got->phone_number, "+84987654321");
+	T_EQ_INT(got->phone_number_verified, 1);
+	srv_citizen_free(&got);
+	init_citizen(&ct, "acc-v3", "079200000009");
+	ct.email = "x@example.vn";
+	T_EQ_INT(srv_store_citizen_add(s, &ct, NULL), 0);
+	srv_store_close(&s);
+	T_EQ_INT(raw_int(p, "PRAGMA user_version"), srv_store_sqlite_latest_version());
+}
+
 T_CASE(t_newer_database_refused)
 {
 	const char *p = db_path("newer");
@@ -606,7 +778,12 @@ T_CASE(t_newer_database_refused)
 	printf("# %s\n", errbuf);
 	T_ASSERT(strstr(errbuf, "version 99") != NULL);
 	T_ASSERT(strstr(errbuf, "newer") != NULL);
-	T_ASSERT(strstr(errbuf, "(2)") != NULL);
+	{
+		char want[16];
+
+		snprintf(want, sizeof(want), "(%d)", srv_store_sqlite_latest_version());
+		T_ASSERT(strstr(errbuf, want) != NULL);
+	}
 	T_EQ_INT(raw_int(p, "PRAGMA user_version"), 99);
 	/* Also when asked for an old version. */
 	T_EQ_INT(srv_store_sqlite_open(p, 1, &s, errbuf, sizeof(errbuf)), EID_ERR_MIGRATION);
@@ -646,7 +823,7 @@ T_CASE(t_failed_migration_changes_nothing)
 	T_EQ_INT(raw_exec(p, "DROP TABLE credentials", NULL, 0), SQLITE_OK);
 	T_ASSERT((s = open_store(p, 0)) != NULL);
 	srv_store_close(&s);
-	T_EQ_INT(raw_int(p, "PRAGMA user_version"), 2);
+	T_EQ_INT(raw_int(p, "PRAGMA user_version"), srv_store_sqlite_latest_version());
 	T_EQ_INT(raw_int(p, "SELECT level FROM citizens WHERE account_id = 'acc-k'"), 1);
 }
 
@@ -682,10 +859,12 @@ main(void)
 	T_RUN(t_open_bad_arguments);
 	T_RUN(t_clients);
 	T_RUN(t_citizens);
+	T_RUN(t_citizen_contact);
 	T_RUN(t_keys);
 	T_RUN(t_audit);
 	T_RUN(t_settings_bump);
 	T_RUN(t_migrate_old_database);
+	T_RUN(t_migrate_v2_database);
 	T_RUN(t_newer_database_refused);
 	T_RUN(t_failed_migration_changes_nothing);
 	r = t_done();
