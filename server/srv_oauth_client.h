@@ -159,6 +159,26 @@ int srv_client_assertion_verify(const char *assertion, const struct tok_keyset *
  */
 int srv_client_assertion_peek_iss(const char *assertion, char **client_id) EID_WARN_UNUSED;
 
+/*
+ * The client record, through a per-thread cache: srv_store_client_get's results and
+ * ownership (*out is the caller's, srv_client_free), without a store query and a JSON
+ * parse of the metadata on every request. The cache is labelled with the store's
+ * "clients_generation" setting, which eidctl bumps on each client change; a thread
+ * compares it with the store at most every SRV_CLIENT_CACHE_RECHECK_MS and empties its
+ * cache when it moved. So a change made with eidctl reaches every request within that
+ * time, without a restart (an added client at once: misses go to the store). Without
+ * that setting (a store no eidctl has written to) the store is read every time. A
+ * thread keeps at most SRV_CLIENT_CACHE_SLOTS records of one store; unknown clients are
+ * not remembered. Client authentication (srv_oauth_client_authenticate) and bearer
+ * checks (srv_tokens_bearer) use it.
+ */
+#define SRV_CLIENT_CACHE_SLOTS      32
+#define SRV_CLIENT_CACHE_RECHECK_MS 200
+int srv_oauth_client_get(struct srv_app *app, const char *client_id, struct srv_client **out)
+    EID_WARN_UNUSED;
+/* Free the calling thread's client cache (threads free theirs when they end; tests). */
+void srv_oauth_client_cache_clear(void);
+
 /* 1 if the client may authenticate with "none" at this path (see above), else 0. Pure. */
 int srv_oauth_client_none_allowed(const struct srv_client *c, const char *path);
 

@@ -1,19 +1,26 @@
 /* srv_tokens.c - RFC 9068 access tokens (see srv_tokens.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 
 #include "cx_util.h"
 #include "eid_limits.h"
+#include "srv_keys.h"
+#include "srv_oauth_client.h"
 #include "srv_secret.h"
 #include "srv_tokens.h"
 #include "tok_jws.h"
 #include "tok_jwt.h"
 #include "tok_keyset.h"
+#include "tok_util.h"
 
 #define DENYLIST_SECTION "atrev"
 
@@ -115,6 +122,11 @@ srv_tokens_at_hash(enum tok_alg alg, const char *access_token, char *out, size_t
 	return cx_b64url_encode(out, outsz, h, hl / 2);
 }
 
+/*
+ * Authentication claims only. The scope claims (profile, citizen_id, address, phone,
+ * email) are released by /userinfo: every flow we support issues an access token, and
+ * OIDC Core 5.4 puts them in the ID token only when none is issued.
+ */
 int
 srv_tokens_id_claims(const char *issuer, const struct srv_id_token_params *p, time_t now,
     json_t **out)
@@ -166,6 +178,193 @@ srv_tokens_issue_id(struct srv_app *app, const struct srv_id_token_params *p, ch
 	return r;
 }
 
+/*
+ * The ES256 signer for our own tokens. Every client_credentials request signs one
+ * access token and every code exchange an access and an ID token, so what does not
+ * change between tokens is kept per thread: the base64url JWS headers of the active key
+ * ({"alg":"ES256","kid":...,"typ":"at+jwt"} and the same with "JWT": the bytes
+ * tok_jws_sign makes) and an EVP_PKEY_CTX set up for signing with that key. The context
+ * holds a reference to the key, so while it is cached the key cannot be freed and its
+ * address not reused: a pointer compare tells whether the active key is still the same.
+ * The signature is ECDSA P-256 over SHA-256, as raw r||s (RFC 7518 3.4). Tokens are
+ * public data, so they are base64url-encoded with OpenSSL's table encoder, not the
+ * constant-time one kept for secrets.
+ */
+static const char *const signer_typs[] = { SRV_ACCESS_TOKEN_TYP, "JWT" };
+#define SIGNER_TYPS (sizeof(signer_typs) / sizeof(signer_typs[0]))
+
+struct es256_signer {
+	EVP_PKEY *pkey;             /* the key ctx signs with (our own reference) */
+	EVP_PKEY_CTX *ctx;
+	char *header[SIGNER_TYPS];  /* base64url JWS header per signer_typs entry */
+	size_t header_len[SIGNER_TYPS];
+};
+
+static pthread_key_t signer_key;
+static pthread_once_t signer_once = PTHREAD_ONCE_INIT;
+static int signer_key_ok;
+
+static void
+signer_reset(struct es256_signer *s)
+{
+	size_t i;
+
+	EVP_PKEY_CTX_free(s->ctx);
+	EVP_PKEY_free(s->pkey);
+	for (i = 0; i < SIGNER_TYPS; i++)
+		free(s->header[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+signer_destroy(void *p)
+{
+	if (p != NULL) {
+		signer_reset(p);
+		free(p);
+	}
+}
+
+static void
+signer_key_init(void)
+{
+	signer_key_ok = pthread_key_create(&signer_key, signer_destroy) == 0;
+}
+
+/* Room for b64url_public of n bytes (standard base64 with padding, and a NUL). */
+#define B64_ROOM(n) (4 * (((n) + 2) / 3) + 1)
+
+/* base64url without padding of public bytes into out (B64_ROOM(n)); returns the length. */
+static size_t
+b64url_public(char *out, const void *in, size_t n)
+{
+	int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	size_t i, m = len > 0 ? (size_t)len : 0;
+
+	while (m > 0 && out[m - 1] == '=')
+		m--;
+	for (i = 0; i < m; i++)
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	out[m] = '\0';
+	return m;
+}
+
+/* The calling thread's signer for key, (re)made when the key changed; NULL on failure. */
+static struct es256_signer *
+signer_for(const struct tok_key *key)
+{
+	EVP_PKEY *pkey = tok_key_evp(key);
+	struct es256_signer *s;
+	size_t i;
+
+	if (pthread_once(&signer_once, signer_key_init) != 0 || !signer_key_ok)
+		return NULL;
+	if ((s = pthread_getspecific(signer_key)) == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return NULL;
+		if (pthread_setspecific(signer_key, s) != 0) {
+			free(s);
+			return NULL;
+		}
+	}
+	if (s->pkey == pkey && s->ctx != NULL)
+		return s;
+	signer_reset(s);
+	if (EVP_PKEY_up_ref(pkey) != 1)
+		return NULL;
+	s->pkey = pkey;
+	if ((s->ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL || EVP_PKEY_sign_init(s->ctx) != 1)
+		goto fail;
+	for (i = 0; i < SIGNER_TYPS; i++) {
+		json_t *h = json_pack("{s:s,s:s,s:s}", "alg", "ES256", "kid", tok_key_kid(key),
+		    "typ", signer_typs[i]);
+		char *txt = h != NULL ? json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+		json_decref(h);
+		if (txt == NULL || (s->header[i] = malloc(B64_ROOM(strlen(txt)))) == NULL) {
+			free(txt);
+			goto fail;
+		}
+		s->header_len[i] = b64url_public(s->header[i], txt, strlen(txt));
+		free(txt);
+	}
+	ERR_clear_error();
+	return s;
+fail:
+	signer_reset(s);
+	ERR_clear_error();
+	return NULL;
+}
+
+/* The signer_typs index of typ, or -1 (a typ the signer does not keep a header for). */
+static int
+signer_typ(const char *typ)
+{
+	size_t i;
+
+	for (i = 0; i < SIGNER_TYPS; i++)
+		if (strcmp(signer_typs[i], typ) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Sign claims as a compact JWS with key (ES256, private) and typ (one of signer_typs;
+ * others go the general way, tok_jwt_sign). *out malloc'd.
+ */
+static int
+sign_es256(const struct tok_key *key, const char *typ, const json_t *claims, char **out)
+{
+	uint8_t digest[SHA256_DIGEST_LENGTH], der[80], raw[64];
+	const uint8_t *dp = der;
+	struct es256_signer *s;
+	ECDSA_SIG *es = NULL;
+	const BIGNUM *br, *bs;
+	char *txt = NULL, *tok = NULL;
+	size_t plen, n, derlen = sizeof(der), cap;
+	int r = EID_ERR_CRYPTO, t = signer_typ(typ);
+
+	*out = NULL;
+	if (tok_key_alg(key) != TOK_ALG_ES256 || !tok_key_has_private(key))
+		return EID_ERR_KEY;
+	if (t < 0 || (s = signer_for(key)) == NULL)
+		return tok_jwt_sign(key, typ, claims, out);     /* the general way */
+	if ((txt = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		return EID_ERR_NOMEM;
+	if ((plen = strlen(txt)) > EID_JWS_MAX_BYTES) {
+		r = EID_ERR_TOO_LARGE;
+		goto out;
+	}
+	/* header "." payload "." signature, all base64url */
+	cap = s->header_len[t] + 1 + B64_ROOM(plen) + 1 + B64_ROOM(sizeof(raw));
+	if ((tok = malloc(cap)) == NULL) {
+		r = EID_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(tok, s->header[t], s->header_len[t]);
+	n = s->header_len[t];
+	tok[n++] = '.';
+	n += b64url_public(tok + n, txt, plen);
+	SHA256((const unsigned char *)tok, n, digest);
+	if (EVP_PKEY_sign(s->ctx, der, &derlen, digest, sizeof(digest)) != 1 ||
+	    (es = d2i_ECDSA_SIG(NULL, &dp, (long)derlen)) == NULL)
+		goto out;
+	ECDSA_SIG_get0(es, &br, &bs);
+	if (BN_bn2binpad(br, raw, 32) != 32 || BN_bn2binpad(bs, raw + 32, 32) != 32)
+		goto out;
+	tok[n++] = '.';
+	(void)b64url_public(tok + n, raw, sizeof(raw));
+	*out = tok;
+	tok = NULL;
+	r = 0;
+out:
+	ECDSA_SIG_free(es);
+	ERR_clear_error();
+	free(tok);
+	free(txt);
+	return r;
+}
+
 int
 srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_params *p,
     char **token, long *expires_in)
@@ -188,7 +387,7 @@ srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_param
 		r = EID_ERR_KEY;
 		goto out;
 	}
-	if ((r = tok_jwt_sign(snap->active[TOK_ALG_ES256], SRV_ACCESS_TOKEN_TYP, claims, token)) != 0)
+	if ((r = sign_es256(snap->active[TOK_ALG_ES256], SRV_ACCESS_TOKEN_TYP, claims, token)) != 0)
 		goto out;
 	*expires_in = p->lifetime > 0 ? p->lifetime : SRV_ACCESS_TOKEN_LIFETIME;
 out:
@@ -212,6 +411,8 @@ srv_tokens_sign_jwt(struct srv_app *app, enum tok_alg alg, const char *typ,
 	snap = srv_keys_acquire(app->keys);
 	if (snap->active[alg] == NULL)
 		r = EID_ERR_KEY;
+	else if (alg == TOK_ALG_ES256)
+		r = sign_es256(snap->active[alg], typ != NULL ? typ : "JWT", claims, out);
 	else
 		r = tok_jwt_sign(snap->active[alg], typ != NULL ? typ : "JWT", claims, out);
 	srv_keys_release(app->keys, snap);
@@ -290,14 +491,92 @@ out:
 	return r;
 }
 
+/*
+ * Verified access tokens, remembered per thread. A resource server introspects, and a
+ * client calls /userinfo with, the same token many times in its short life, and the
+ * ECDSA verification is most of what that costs. A token whose signature verified and
+ * whose claims passed is remembered by the SHA-256 of its text (compared in constant
+ * time) with its header and claims, under the keys generation it was verified with:
+ * when the keys change (rotation, retirement) the thread forgets every token, so a
+ * retired key's tokens fail as before. The claim checks (exp) run again on every use,
+ * and callers read the denylist on every use, so revocation stays immediate.
+ */
+#define VERIFIED_SLOTS 64
+
+struct verified_cache {
+	const struct srv_keys *keys;        /* the key set and generation the entries ... */
+	long long generation;               /* ... were verified with */
+	struct {
+		uint8_t hash[SHA256_DIGEST_LENGTH];
+		json_t *header, *claims;        /* NULL: empty slot */
+	} slot[VERIFIED_SLOTS];
+};
+
+static pthread_key_t verified_key;
+static pthread_once_t verified_once = PTHREAD_ONCE_INIT;
+static int verified_key_ok;
+
+static void
+verified_flush(struct verified_cache *vc)
+{
+	size_t i;
+
+	for (i = 0; i < VERIFIED_SLOTS; i++) {
+		json_decref(vc->slot[i].header);
+		json_decref(vc->slot[i].claims);
+		vc->slot[i].header = vc->slot[i].claims = NULL;
+	}
+}
+
+static void
+verified_destroy(void *p)
+{
+	if (p != NULL) {
+		verified_flush(p);
+		free(p);
+	}
+}
+
+static void
+verified_key_init(void)
+{
+	verified_key_ok = pthread_key_create(&verified_key, verified_destroy) == 0;
+}
+
+/* The calling thread's cache for this key set and generation (emptied when they moved). */
+static struct verified_cache *
+verified_for(const struct srv_keys *keys, long long generation)
+{
+	struct verified_cache *vc;
+
+	if (pthread_once(&verified_once, verified_key_init) != 0 || !verified_key_ok)
+		return NULL;
+	if ((vc = pthread_getspecific(verified_key)) == NULL) {
+		if ((vc = calloc(1, sizeof(*vc))) == NULL)
+			return NULL;
+		if (pthread_setspecific(verified_key, vc) != 0) {
+			free(vc);
+			return NULL;
+		}
+	}
+	if (vc->keys != keys || vc->generation != generation) {
+		verified_flush(vc);
+		vc->keys = keys;
+		vc->generation = generation;
+	}
+	return vc;
+}
+
 int
 srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t **claims)
 {
 	static const enum tok_alg allowed[] = { TOK_ALG_ES256 };
 	const struct srv_keys_snapshot *snap = NULL;
-	json_t *header = NULL, *c = NULL;
+	struct verified_cache *vc;
+	uint8_t hash[SHA256_DIGEST_LENGTH];
+	json_t *header = NULL, *c = NULL, *keep;
 	uint8_t *payload = NULL;
-	size_t plen = 0, len;
+	size_t plen = 0, len, slot;
 	json_error_t jerr;
 	int r;
 
@@ -308,6 +587,18 @@ srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t *
 		return EID_ERR_TOO_LARGE;
 	(void)srv_keys_refresh(app->keys);
 	snap = srv_keys_acquire(app->keys);
+	vc = verified_for(app->keys, snap->generation);
+	SHA256((const unsigned char *)token, len, hash);
+	slot = hash[0] % VERIFIED_SLOTS;
+	if (vc != NULL && vc->slot[slot].claims != NULL &&
+	    cx_ct_equal(vc->slot[slot].hash, sizeof(hash), hash, sizeof(hash))) {
+		/* verified before with these keys: the claim checks again, then a copy */
+		srv_keys_release(app->keys, snap);
+		if ((r = srv_tokens_check_access(vc->slot[slot].header, vc->slot[slot].claims,
+		    app->cfg->issuer, app->now())) != 0)
+			return r;
+		return (*claims = json_deep_copy(vc->slot[slot].claims)) != NULL ? 0 : EID_ERR_NOMEM;
+	}
 	r = tok_jws_verify(token, len, allowed, 1, tok_keyset_lookup, snap->published, &header,
 	    &payload, &plen);
 	srv_keys_release(app->keys, snap);
@@ -320,6 +611,13 @@ srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t *
 	}
 	if ((r = srv_tokens_check_access(header, c, app->cfg->issuer, app->now())) != 0)
 		goto out;
+	if (vc != NULL && (keep = json_deep_copy(c)) != NULL) {
+		json_decref(vc->slot[slot].header);
+		json_decref(vc->slot[slot].claims);
+		memcpy(vc->slot[slot].hash, hash, sizeof(hash));
+		vc->slot[slot].header = json_incref(header);
+		vc->slot[slot].claims = keep;
+	}
 	*claims = c;
 	c = NULL;
 out:
@@ -467,7 +765,7 @@ srv_tokens_bearer(struct srv_app *app, const struct srv_req *req, const char *re
 		return bearer_deny(resp, 401, "invalid_token", invalid,
 		    "The access token is invalid, expired or revoked.");
 	/* a removed or disabled client's tokens stop working at once */
-	r = srv_store_client_get(app->store, json_string_value(json_object_get(c, "client_id")), &client);
+	r = srv_oauth_client_get(app, json_string_value(json_object_get(c, "client_id")), &client);
 	if (r == EID_ERR_NOT_FOUND || (r == 0 && client->disabled)) {
 		srv_client_free(&client);
 		json_decref(c);

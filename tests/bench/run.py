@@ -2,16 +2,34 @@
 """tests/bench/run.py - eid-server against panva's oidc-provider, measured in one run.
 
 usage: tests/bench/run.py [--seconds 10] [--connections 64] [--out docs/performance.md]
+                          [--no-peer] [--only NAME[,NAME...]] [--logins 64]
 
-Builds eidd (release), starts a private Redis and eidd, registers a bench client with
-eidctl; starts the peer from ../shared/peers/oidc-provider when it is there (npm install
-into a scratch copy); runs the same workloads with wrk against both and prints, for each:
-requests/s, p50/p99 latency, server CPU per request (from /proc/PID/stat), idle and peak
-RSS, and the ratio eid-server / peer. Writes the table to docs/performance.md.
-Load and servers share this machine's cores: compare ratios, not absolute numbers.
+Builds eidd (release build in build-bench), starts a private Redis and eidd on
+127.0.0.1, registers the bench clients and citizens with eidctl, and starts the peer
+from ../shared/peers/oidc-provider when it is there (npm install into a scratch copy;
+skipped with a message otherwise). Then, for each workload, wrk drives eid-server and
+the peer in turn, and the script prints requests/s, p50/p99 latency, server CPU per
+request (utime + stime from /proc, eidd and Redis separately), peak RSS, errors and the
+ratio eid-server / peer; last, 64 concurrent full sign-in flows (login page, password +
+TOTP, consent, code exchange) must all succeed. The table goes to docs/performance.md.
+
+Workloads (set-up, such as sessions, consents, codes and refresh tokens, happens before
+the clock starts; one-time values are minted one per request):
+  jwks                 GET /jwks
+  client_credentials   POST /token, ES256 JWT access token
+  sso_hop              GET /authorize with a session and a remembered consent (303 + code),
+                       then POST /token with that code; counted per hop (2 requests)
+  code_exchange        POST /token grant_type=authorization_code, pre-minted codes
+  refresh              POST /token grant_type=refresh_token, rotating refresh tokens
+  introspection        POST /introspect (peer: /token/introspection)
+  userinfo             GET /userinfo with a user access token (peer: /me)
+Everything targets 127.0.0.1 only; every loop is bounded (wrk runs --seconds, set-up
+loops have fixed counts, every HTTP call has a timeout). Load generator, servers and
+Redis share this machine's cores: compare ratios from the same run, not absolute numbers.
 """
 import argparse
 import base64
+import http.client
 import json
 import os
 import re
@@ -19,99 +37,426 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import urllib.request
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
 PEER_SRC = os.path.abspath(os.path.join(TOP, '..', 'shared', 'peers', 'oidc-provider'))
 sys.path.insert(0, os.path.join(TOP, 'tests', 'lib'))
 HZ = os.sysconf('SC_CLK_TCK')
+WRK_THREADS = 2
+FORM = 'application/x-www-form-urlencoded'
+
+RP = 'https://rp.bench.example/cb'
+PEER_CLIENT = ('bench-client', 'bench-secret-0123456789abcdef0123456789abcdef')
+PEER_RP = 'https://client.example/cb'
+
+WORKLOADS = ['jwks', 'client_credentials', 'sso_hop', 'code_exchange', 'refresh', 'introspection',
+             'userinfo']
+TITLES = {
+    'jwks': 'JWKS',
+    'client_credentials': 'client_credentials (ES256 JWT access token)',
+    'sso_hop': 'SSO hop (authorize with session + consent, then code exchange), per hop',
+    'code_exchange': 'code exchange (ES256 access + ID token)',
+    'refresh': 'refresh (rotation, ES256 access + ID token)',
+    'introspection': 'introspection',
+    'userinfo': 'userinfo',
+}
+PEER_WHY = {
+    'sso_hop': 'peer: no sign-in UI in its set-up (devInteractions off), so no session to reuse',
+    'refresh': 'peer: its client is not registered for refresh_token (no offline_access)',
+}
 
 
-def cpu_ticks(pid):
-    with open('/proc/%d/stat' % pid) as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return int(fields[11]) + int(fields[12])      # utime + stime
+# ---- processes: CPU and memory from /proc ----
+
+def cpu_ticks(pid, which=(11, 12)):
+    """utime + stime of pid in clock ticks (which=(11,) for user time alone)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(fields[i]) for i in which)
 
 
 def rss_kib(pid, field='VmRSS'):
-    with open('/proc/%d/status' % pid) as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
 def tree_pids(pid):
     out = [pid]
     try:
-        kids = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True).stdout.split()
-    except OSError:
+        kids = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True,
+                              timeout=10).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
         kids = []
     for k in kids:
         out += tree_pids(int(k))
     return out
 
 
-def wrk(url, seconds, conns, env):
-    e = dict(os.environ, **env)
-    p = subprocess.run(['wrk', '-t2', '-c%d' % conns, '-d%ds' % seconds, '--timeout', '10s',
-                        '-s', os.path.join(HERE, 'wrk_fixed.lua'), url],
-                       capture_output=True, text=True, env=e)
+# ---- HTTP helpers (127.0.0.1 only, every call with a timeout) ----
+
+def call(port, method, path, body=None, headers=None, timeout=30):
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    except OSError:
+        return 0, {}, b''
+    finally:
+        c.close()
+
+
+def post_json(port, path, form, auth):
+    st, _, body = call(port, 'POST', path, urllib.parse.urlencode(form),
+                       {'Authorization': auth, 'Content-Type': FORM})
+    try:
+        return st, json.loads(body)
+    except ValueError:
+        return st, None
+
+
+def basic(cid, secret):
+    raw = '%s:%s' % (urllib.parse.quote_plus(cid), urllib.parse.quote_plus(secret))
+    return 'Basic ' + base64.b64encode(raw.encode()).decode()
+
+
+# ---- wrk ----
+
+def wrk(port, script, env, seconds, conns):
+    e = dict(os.environ, BENCH_DIR=HERE, BENCH_THREADS=str(WRK_THREADS), **env)
+    try:
+        p = subprocess.run(['wrk', '-t%d' % WRK_THREADS, '-c%d' % conns, '-d%ds' % seconds,
+                            '--timeout', '10s', '-s', os.path.join(HERE, script),
+                            'http://127.0.0.1:%d' % port],
+                           capture_output=True, text=True, env=e, timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError('wrk did not stop')
     m = re.search(r'BENCHJSON (\{.*\})', p.stdout)
     if not m:
         raise RuntimeError('wrk failed: ' + p.stdout + p.stderr)
-    r = json.loads(m.group(1))
-    non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', p.stdout)
-    r['errors'] += int(non2xx.group(1)) if non2xx else 0
-    return r
+    return json.loads(m.group(1))
 
 
-def measure(name, base, pid, seconds, conns, env):
-    pids = tree_pids(pid)
-    t0 = sum(cpu_ticks(p) for p in pids)
-    r = wrk(base, seconds, conns, env)
-    t1 = sum(cpu_ticks(p) for p in pids)
-    reqs = max(r['requests'], 1)
+def measure(port, pids, script, env, seconds, conns, per_op=False):
+    """Run wrk once; CPU of each pid group over the run. per_op: rates and CPU per `ok`
+    operation (a hop of two requests) instead of per request."""
+    peak = [0]
+    stop = threading.Event()
+
+    def sample():                       # the server's RSS every 50 ms while wrk runs
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], sum(rss_kib(p) for p in pids[0]))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    t0 = [sum(cpu_ticks(p) for p in g) for g in pids]
+    u0 = sum(cpu_ticks(p, (11,)) for p in pids[0])
+    sampler.start()
+    try:
+        r = wrk(port, script, env, seconds, conns)
+    finally:
+        stop.set()
+        sampler.join(5)
+    t1 = [sum(cpu_ticks(p) for p in g) for g in pids]
+    u1 = sum(cpu_ticks(p, (11,)) for p in pids[0])
+    secs = r['duration_us'] / 1e6
+    ops = max(r['ok'] if per_op else r['requests'], 1)
     return {
-        'rps': r['requests'] / (r['duration_us'] / 1e6),
+        'rps': (r['ok'] if per_op else r['requests']) / secs,
         'p50_ms': r['p50_us'] / 1000, 'p99_ms': r['p99_us'] / 1000,
-        'cpu_us': (t1 - t0) * 1e6 / HZ / reqs,
-        'peak_rss_mb': sum(rss_kib(p, 'VmHWM') for p in pids) / 1024,
-        'errors': r['errors'], 'requests': r['requests'],
+        'cpu_us': [(b - a) * 1e6 / HZ / ops for a, b in zip(t0, t1)],
+        'user_us': (u1 - u0) * 1e6 / HZ / ops,
+        'peak_rss_mb': peak[0] / 1024,
+        'errors': r['errors'] + r['bad'], 'requests': r['requests'], 'ok': r['ok'],
     }
 
 
-def http_ok(url, data=None, headers=None):
-    try:
-        req = urllib.request.Request(url, data=data, headers=headers or {})
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except OSError:
-        return 0, b''
+# ---- eid-server ----
+
+class Eid:
+    """eidd + Redis with the bench clients, a signed-in citizen and the consent given."""
+
+    def __init__(self, build):
+        import eidtest
+        import oidctest
+        self.t = eidtest
+        self.o = oidctest
+        self.env = eidtest.Env(log_level='warn')
+        self.env.start()
+        self.port = self.env.port
+        self.pids = [[self.env.proc.pid], [self.env.redis.proc.pid]]
+        time.sleep(0.5)
+        self.start_rss = rss_kib(self.env.proc.pid) / 1024
+        rc, cc, err = self.env.ctl_json('client', 'add', '--name', 'bench-cc', '--grant',
+                                        'client_credentials', '--scope', 'document_verify')
+        if rc != 0:
+            raise RuntimeError('client add: ' + err)
+        self.cc_auth = basic(cc['client_id'], cc['client_secret'])
+        rc, web, err = self.env.ctl_json('client', 'add', '--name', 'bench-web', '--redirect-uri', RP,
+                                         '--grant', 'authorization_code', '--grant', 'refresh_token',
+                                         '--scope', 'openid profile', '--id-token-alg', 'ES256')
+        if rc != 0:
+            raise RuntimeError('client add: ' + err)
+        self.web = web
+        self.web_auth = basic(web['client_id'], web['client_secret'])
+        self.verifier, challenge = oidctest.pkce_pair()
+        self.authz_path = oidctest.authorize_query(web['client_id'], RP, challenge,
+                                                   scope='openid profile', state='s', nonce='n')
+        self.token_prefix = 'grant_type=authorization_code&redirect_uri=%s&code_verifier=%s&code=' % (
+            urllib.parse.quote(RP, safe=''), self.verifier)
+        # one citizen signs in through the pages and allows the client: session + consent
+        self.citizen = oidctest.Citizen(self.env)
+        self.browser = oidctest.Browser(self.env)
+        st, h, body, trace = oidctest.run_flow(self.env, self.browser, self.citizen, self.authz_path)
+        if st != 303 or 'code=' not in h.get('location', ''):
+            raise RuntimeError('eid: sign-in for the SSO session failed: %s %s' % (st, trace))
+        self.cookie = '; '.join('%s=%s' % kv for kv in self.browser.cookies.items())
+        self.idle_rss = rss_kib(self.env.proc.pid) / 1024
+
+    def authorize_code(self):
+        st, h, _ = call(self.port, 'GET', self.authz_path, headers={'Cookie': self.cookie})
+        m = re.search(r'[?&]code=([\w-]+)', h.get('location', ''))
+        if st != 303 or not m:
+            raise RuntimeError('eid: authorize with the session answers %s' % st)
+        return m.group(1)
+
+    def exchange(self, code):
+        return post_json(self.port, '/token', {'grant_type': 'authorization_code', 'code': code,
+                                                'redirect_uri': RP, 'code_verifier': self.verifier},
+                         self.web_auth)
+
+    def close(self):
+        self.env.close()
 
 
-def start_peer(port):
-    if not os.path.isdir(PEER_SRC) or shutil.which('node') is None:
-        return None, None
-    work = tempfile.mkdtemp(prefix='eid-bench-peer-')
-    shutil.copytree(PEER_SRC, os.path.join(work, 'peer'))
-    d = os.path.join(work, 'peer')
-    if subprocess.run(['npm', 'install', '--no-audit', '--no-fund', '--silent'], cwd=d,
-                      capture_output=True).returncode != 0:
-        print('bench: npm install of the peer failed; measuring eid-server alone')
-        return None, None
-    proc = subprocess.Popen(['node', 'server.mjs'], cwd=d, env=dict(os.environ, PORT=str(port)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if http_ok('http://127.0.0.1:%d/jwks' % port)[0] == 200:
-            return proc, work
-        time.sleep(0.1)
-    proc.kill()
-    return None, None
+# ---- the peer ----
+
+class Peer:
+    """panva's oidc-provider from ../shared (a scratch copy); None when it is not there."""
+
+    def __init__(self, work):
+        self.dir = os.path.join(work, 'peer')
+        shutil.copytree(PEER_SRC, self.dir, ignore=shutil.ignore_patterns('node_modules'))
+        p = subprocess.run(['npm', 'install', '--no-audit', '--no-fund', '--silent'], cwd=self.dir,
+                           capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError('npm install failed: ' + p.stderr[-500:])
+        self.proc = None
+        self.auth = basic(*PEER_CLIENT)
+
+    def start(self, **env):
+        self.stop()
+        import eidtest
+        self.port = eidtest.free_port()
+        e = dict(os.environ, PORT=str(self.port), SIGN_ALG='ES256', **env)
+        self.proc = subprocess.Popen(['node', 'server.mjs'], cwd=self.dir, env=e,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(1200):                   # up to 120 s (pre-created codes take a while)
+            if self.proc.poll() is not None:
+                raise RuntimeError('peer exited with %s' % self.proc.returncode)
+            if call(self.port, 'GET', '/jwks', timeout=5)[0] == 200:
+                self.pids = [tree_pids(self.proc.pid)]
+                return
+            time.sleep(0.1)
+        raise RuntimeError('peer did not start')
+
+    def rss(self):
+        return sum(rss_kib(p) for p in self.pids[0]) / 1024
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(30)
+            self.proc = None
+
+
+# ---- the workloads ----
+
+def write_lines(path, values):
+    with open(path, 'w') as f:
+        f.write(''.join(v + '\n' for v in values))
+
+
+def mint_codes(eid, work, seconds, conns):
+    """Codes for code_exchange, minted by wrk through /authorize (each is single-use)."""
+    base = os.path.join(work, 'mint')
+    wrk(eid.port, 'wrk_sso.lua', {'BENCH_AUTHZ_PATH': eid.authz_path, 'BENCH_COOKIE': eid.cookie,
+                                  'BENCH_MINT_FILE': base}, seconds, conns)
+    codes = []
+    for k in range(WRK_THREADS):
+        try:
+            with open('%s.%d' % (base, k)) as f:
+                codes += [line.strip() for line in f if line.strip()]
+        except OSError:
+            pass
+    path = os.path.join(work, 'eid-codes.txt')
+    write_lines(path, codes)
+    return path, len(codes)
+
+
+def run_workloads(args, eid, peer, work):
+    secs, conns = args.seconds, args.connections
+    rows = []
+
+    def row(name, e, p, note=''):
+        rows.append((name, e, p, note))
+        print('%-20s eid %8.0f /s p50 %6.2f p99 %6.2f ms cpu %6.1f (user %.1f) + redis %.1f us err %d | %s' % (
+            name, e['rps'], e['p50_ms'], e['p99_ms'], e['cpu_us'][0], e['user_us'], e['cpu_us'][1],
+            e['errors'],
+            ('peer %8.0f /s p99 %7.2f ms cpu %6.1f us err %d  ratio %.1fx' % (
+                p['rps'], p['p99_ms'], p['cpu_us'][0], p['errors'], e['rps'] / max(p['rps'], 1e-9)))
+            if p else note or 'peer not run'), flush=True)
+
+    want = set(args.only.split(',')) if args.only else set(WORKLOADS)
+    peer_cc = peer_op = None
+    if peer:
+        peer.start()
+        st, js = post_json(peer.port, '/token', {'grant_type': 'client_credentials', 'scope': 'api:read'},
+                           peer.auth)
+        peer_op = js.get('access_token') if st == 200 and js else None
+
+    if 'jwks' in want:
+        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'}, secs, conns)
+        p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'}, secs, conns) \
+            if peer else None
+        row('jwks', e, p)
+
+    if 'client_credentials' in want:
+        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
+            'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': eid.cc_auth,
+            'BENCH_BODY': 'grant_type=client_credentials&scope=document_verify'}, secs, conns)
+        p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {
+            'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': peer.auth,
+            'BENCH_BODY': 'grant_type=client_credentials&scope=api%3Aread&resource=urn%3Abench%3Ars-jwt'},
+            secs, conns) if peer else None
+        row('client_credentials', e, p)
+
+    if 'introspection' in want:
+        st, js = post_json(eid.port, '/token', {'grant_type': 'client_credentials',
+                                                 'scope': 'document_verify'}, eid.cc_auth)
+        form = 'token=' + js['access_token']
+        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
+            'BENCH_METHOD': 'POST', 'BENCH_PATH': '/introspect', 'BENCH_AUTH': eid.cc_auth,
+            'BENCH_BODY': form}, secs, conns)
+        p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {
+            'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token/introspection', 'BENCH_AUTH': peer.auth,
+            'BENCH_BODY': 'token=' + peer_op}, secs, conns) if peer and peer_op else None
+        row('introspection', e, p, 'peer: no opaque token' if peer and not peer_op else '')
+
+    if 'sso_hop' in want:
+        e = measure(eid.port, eid.pids, 'wrk_sso.lua', {
+            'BENCH_AUTHZ_PATH': eid.authz_path, 'BENCH_COOKIE': eid.cookie,
+            'BENCH_AUTH': eid.web_auth, 'BENCH_TOKEN_PREFIX': eid.token_prefix}, secs, conns,
+            per_op=True)
+        row('sso_hop', e, None, PEER_WHY['sso_hop'])
+
+    if 'refresh' in want:
+        refresh = []
+        for _ in range(2 * conns):                  # two chains per connection
+            st, js = eid.exchange(eid.authorize_code())
+            if st != 200 or not js.get('refresh_token'):
+                raise RuntimeError('eid: code exchange for refresh set-up answers %s' % st)
+            refresh.append(js['refresh_token'])
+        path = os.path.join(work, 'eid-refresh.txt')
+        write_lines(path, refresh)
+        e = measure(eid.port, eid.pids, 'wrk_refresh.lua', {'BENCH_CODES': path,
+                                                           'BENCH_AUTH': eid.web_auth}, secs, conns)
+        row('refresh', e, None, PEER_WHY['refresh'])
+
+    # code exchange and userinfo: the peer restarts with pre-created codes (its README's way)
+    if peer and ({'code_exchange', 'userinfo'} & want):
+        n = max(int(args.peer_codes), 1000)
+        codes_file = os.path.join(peer.dir, 'codes.txt')
+        peer.start(ADAPTER='map', PRECREATE_CODES=str(n), CODES_FILE=codes_file)
+
+    if 'code_exchange' in want:
+        # codes live SRV_AUTHZ_CODE_TTL (60 s): mint for the run's length, exchange right after
+        path, n = mint_codes(eid, work, secs + 2, conns)
+        e = measure(eid.port, eid.pids, 'wrk_codes.lua', {
+            'BENCH_CODES': path, 'BENCH_AUTH': eid.web_auth,
+            'BENCH_BODY_PREFIX': eid.token_prefix}, secs, conns)
+        e['note'] = '%d codes minted' % n
+        p = None
+        if peer:
+            with open(codes_file) as f:
+                lines = [line.strip() for line in f if line.strip()]
+            write_lines(codes_file, lines[1:])      # the first one is kept for userinfo
+            peer_user_code = lines[0]
+            p = measure(peer.port, peer.pids, 'wrk_codes.lua', {
+                'BENCH_CODES': codes_file, 'BENCH_AUTH': peer.auth,
+                'BENCH_BODY_PREFIX': 'grant_type=authorization_code&redirect_uri=%s&code=' % (
+                    urllib.parse.quote(PEER_RP, safe=''))}, secs, conns)
+        row('code_exchange', e, p)
+
+    if 'userinfo' in want:
+        st, js = eid.exchange(eid.authorize_code())
+        if st != 200:
+            raise RuntimeError('eid: code exchange for userinfo answers %s' % st)
+        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
+            'BENCH_PATH': '/userinfo', 'BENCH_AUTH': 'Bearer ' + js['access_token']}, secs, conns)
+        p = None
+        if peer:
+            if 'code_exchange' not in want:
+                with open(codes_file) as f:
+                    peer_user_code = f.readline().strip()
+            st, pj = post_json(peer.port, '/token', {'grant_type': 'authorization_code',
+                                                      'code': peer_user_code, 'redirect_uri': PEER_RP},
+                               peer.auth)
+            if st == 200 and pj and pj.get('access_token'):
+                p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {
+                    'BENCH_PATH': '/me', 'BENCH_AUTH': 'Bearer ' + pj['access_token']}, secs, conns)
+        row('userinfo', e, p, 'peer: no user access token' if peer and not p else '')
+    return rows
+
+
+def login_flows(eid, n):
+    """n concurrent full sign-ins, each its own citizen (one TOTP code each): authorize,
+    login page, password + TOTP, consent, code exchange. Returns (errors, seconds, why)."""
+    o = eid.o
+    citizens = [o.Citizen(eid.env, '001090%06d' % (100 + i), 'Bench Citizen %d' % i, '1990-01-01')
+                for i in range(n)]
+    results = [None] * n
+
+    def flow(i):
+        try:
+            br = o.Browser(eid.env)
+            verifier, challenge = o.pkce_pair()
+            q = o.authorize_query(eid.web['client_id'], RP, challenge, scope='openid profile',
+                                  state='st%d' % i, nonce='n%d' % i)
+            st, h, body, trace = o.run_flow(eid.env, br, citizens[i], q)
+            m = re.search(r'[?&]code=([\w-]+)', h.get('location', ''))
+            if st != 303 or not m:
+                results[i] = 'flow ended with %s %s' % (st, trace)
+                return
+            st, js = post_json(eid.port, '/token', {'grant_type': 'authorization_code',
+                                                     'code': m.group(1), 'redirect_uri': RP,
+                                                     'code_verifier': verifier}, eid.web_auth)
+            results[i] = None if st == 200 and js and js.get('id_token') else 'exchange %s' % st
+        except Exception as ex:         # noqa: BLE001 - every failure is counted
+            results[i] = repr(ex)
+
+    threads = [threading.Thread(target=flow, args=(i,), daemon=True) for i in range(n)]
+    t0 = time.time()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(max(1, 300 - (time.time() - t0)))
+    took = time.time() - t0
+    errs = [r if r is not None else 'timeout' for r, th in zip(results, threads)
+            if r is not None or th.is_alive()]
+    return len(errs), took, errs[:3]
 
 
 def main():
@@ -119,90 +464,118 @@ def main():
     ap.add_argument('--seconds', type=int, default=10)
     ap.add_argument('--connections', type=int, default=64)
     ap.add_argument('--out', default=os.path.join(TOP, 'docs', 'performance.md'))
+    ap.add_argument('--no-peer', action='store_true')
+    ap.add_argument('--only', default='', help='comma-separated workloads: ' + ','.join(WORKLOADS))
+    ap.add_argument('--logins', type=int, default=64, help='concurrent full login flows (0: none)')
+    ap.add_argument('--peer-codes', type=int, default=0,
+                    help='codes the peer pre-creates (default: 4000 per second of run)')
+    ap.add_argument('--build', default=os.path.join(TOP, 'build-bench'))
     args = ap.parse_args()
+    args.seconds = max(1, min(args.seconds, 25))     # codes live 60 s: mint + exchange fit
+    if not args.peer_codes:
+        args.peer_codes = 4000 * args.seconds
     if shutil.which('wrk') is None:
-        subprocess.run(['apt-get', 'install', '-y', '-qq', 'wrk'], capture_output=True)
-    build = os.path.join(TOP, 'build-bench')
+        subprocess.run(['apt-get', 'install', '-y', '-qq', 'wrk'], capture_output=True, timeout=600)
+        if shutil.which('wrk') is None:
+            sys.exit('bench: needs wrk (apt-get install wrk)')
+    build = os.path.abspath(args.build)
     if not os.path.exists(os.path.join(build, 'build.ninja')):
-        subprocess.run(['meson', 'setup', build, '-Dbuildtype=release', '-Dintegration=false'],
-                       cwd=TOP, check=True, capture_output=True)
-    subprocess.run(['ninja', '-C', build], check=True, capture_output=True)
+        # a measurement build: release, asserts off; warnings are enforced by the normal builds
+        subprocess.run(['meson', 'setup', build, '-Dbuildtype=release', '-Db_ndebug=true',
+                        '-Dwerror=false', '-Dintegration=false'], cwd=TOP, check=True, capture_output=True)
+    subprocess.run(['ninja', '-C', build, 'server/eidd', 'server/eidctl'], check=True, capture_output=True)
     os.environ['EID_BUILD'] = build
     import eidtest
     eidtest.EIDD = os.path.join(build, 'server', 'eidd')
     eidtest.EIDCTL = os.path.join(build, 'server', 'eidctl')
 
-    env = eidtest.Env(log_level='warn')
-    peer = peer_dir = None
+    work = tempfile.mkdtemp(prefix='eid-bench-')
+    eid = peer = None
+    load = os.getloadavg()
     try:
-        env.start()
-        rc, client, err = env.ctl_json('client', 'add', '--name', 'bench', '--grant', 'client_credentials',
-                                       '--scope', 'document_verify')
-        eid_auth = 'Basic ' + base64.b64encode(
-            ('%s:%s' % (client['client_id'], client['client_secret'])).encode()).decode()
-        eid_base = 'http://127.0.0.1:%d' % env.port
-        idle_eid = rss_kib(env.proc.pid) / 1024
-        peer_port = eidtest.free_port()
-        peer, peer_dir = start_peer(peer_port)
-        peer_base = 'http://127.0.0.1:%d' % peer_port
-        peer_auth = 'Basic ' + base64.b64encode(b'bench-client:bench-secret-0123456789abcdef0123456789abcdef').decode()
-        idle_peer = sum(rss_kib(p) for p in tree_pids(peer.pid)) / 1024 if peer else None
-
-        workloads = [
-            ('JWKS', {'BENCH_PATH': '/jwks'}, {'BENCH_PATH': '/jwks'}),
-            ('client_credentials (ES256 JWT access token)',
-             {'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': eid_auth,
-              'BENCH_BODY': 'grant_type=client_credentials&scope=document_verify'},
-             {'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': peer_auth,
-              'BENCH_BODY': 'grant_type=client_credentials&scope=api%3Aread&resource=urn%3Abench%3Ars-jwt'}),
-        ]
-        rows = []
-        for name, eid_env, peer_env in workloads:
-            st, _ = http_ok(eid_base + eid_env['BENCH_PATH'],
-                            data=eid_env.get('BENCH_BODY', '').encode() or None,
-                            headers={'Authorization': eid_env['BENCH_AUTH'],
-                                     'Content-Type': 'application/x-www-form-urlencoded'}
-                            if 'BENCH_AUTH' in eid_env else {})
-            if st != 200:
-                print('bench: %s: eid-server answers %s; skipped' % (name, st))
-                continue
-            e = measure(name, eid_base, env.proc.pid, args.seconds, args.connections, eid_env)
-            p = measure(name, peer_base, peer.pid, args.seconds, args.connections, peer_env) if peer else None
-            rows.append((name, e, p))
-            print('%-45s eid %8.0f req/s p99 %6.2f ms cpu %6.1f us | peer %s' % (
-                name, e['rps'], e['p99_ms'], e['cpu_us'],
-                '%8.0f req/s p99 %6.2f ms cpu %6.1f us  ratio %.1fx' % (
-                    p['rps'], p['p99_ms'], p['cpu_us'], e['rps'] / p['rps']) if p else 'not run'))
-        write_table(args, rows, idle_eid, idle_peer)
+        eid = Eid(build)
+        if args.no_peer:
+            print('bench: --no-peer: measuring eid-server alone')
+        elif not os.path.isdir(PEER_SRC) or shutil.which('node') is None or shutil.which('npm') is None:
+            print('bench: the peer (%s, node, npm) is not here; measuring eid-server alone' % PEER_SRC)
+        else:
+            try:
+                peer = Peer(work)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as ex:
+                print('bench: peer not run: %s' % ex)
+                peer = None
+        rows = run_workloads(args, eid, peer, work)
+        idle_peer = None
+        logins = None
+        if args.logins > 0:
+            n_err, took, why = login_flows(eid, args.logins)
+            logins = (args.logins, n_err, took, why)
+            print('login flows: %d concurrent, %d errors, %.1f s %s' % (args.logins, n_err, took,
+                                                                        why if why else ''))
+        peak_eid = rss_kib(eid.env.proc.pid, 'VmHWM') / 1024
+        if peer:
+            peer.start()
+            time.sleep(1)
+            idle_peer = peer.rss()
+        write_table(args, rows, (eid.start_rss, eid.idle_rss), peak_eid, idle_peer, logins, load, os.getloadavg())
     finally:
         if peer:
-            peer.kill()
-            peer.wait()
-        if peer_dir:
-            shutil.rmtree(peer_dir, ignore_errors=True)
-        env.close()
+            peer.stop()
+        if eid:
+            eid.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
-def write_table(args, rows, idle_eid, idle_peer):
+def write_table(args, rows, idle_eid, peak_eid, idle_peer, logins, load0, load1):
+    f2 = lambda v: '%.2f' % v   # noqa: E731
     lines = ['# Performance', '',
-             'Measured by `tests/bench/run.py` on this machine (2 cores shared by wrk, the server '
-             'and the peer; %d connections, %d s per workload). Ratios compare eid-server with '
-             "panva's oidc-provider (the peer) measured in the same run; absolute numbers move "
-             'with the machine.' % (args.connections, args.seconds), '',
+             'Measured by `tests/bench/run.py` in one run on this machine (2 cores shared by wrk, '
+             'eidd, Redis and the peer; %d connections, %d s per workload, load average %.1f before '
+             'and %.1f after the run). Ratios compare eid-server with panva\'s oidc-provider (the peer, '
+             'ES256, in-memory store) measured in the same run; absolute numbers move with the '
+             'machine.' % (args.connections, args.seconds, load0[0], load1[0]), '',
              '| workload | eid req/s | peer req/s | ratio | eid p50 / p99 ms | peer p50 / p99 ms '
-             '| eid CPU us/req | peer CPU us/req | eid peak RSS MB | errors (eid/peer) |',
+             '| eid CPU us/req: eidd (user part) + Redis | peer CPU us/req | peak RSS MB (eid/peer) | errors (eid/peer) |',
              '|---|---|---|---|---|---|---|---|---|---|']
-    for name, e, p in rows:
-        lines.append('| %s | %.0f | %s | %s | %.2f / %.2f | %s | %.1f | %s | %.1f | %d / %s |' % (
-            name, e['rps'], '%.0f' % p['rps'] if p else '-', '%.1fx' % (e['rps'] / p['rps']) if p else '-',
-            e['p50_ms'], e['p99_ms'], '%.2f / %.2f' % (p['p50_ms'], p['p99_ms']) if p else '-',
-            e['cpu_us'], '%.1f' % p['cpu_us'] if p else '-', e['peak_rss_mb'], e['errors'],
-            str(p['errors']) if p else '-'))
-    lines += ['', 'Idle RSS: eid-server %.1f MB, peer %s.' % (
-        idle_eid, '%.1f MB' % idle_peer if idle_peer else 'not run'), '']
-    with open(args.out, 'w') as f:
-        f.write('\n'.join(lines))
+    for name, e, p, note in rows:
+        lines.append('| %s | %.0f | %s | %s | %s / %s | %s | %.1f (%.1f) + %.1f | %s | %s | %d / %s |' % (
+            TITLES[name], e['rps'], '%.0f' % p['rps'] if p else '-',
+            '%.1fx' % (e['rps'] / max(p['rps'], 1e-9)) if p else '- (%s)' % (note or 'peer not run'),
+            f2(e['p50_ms']), f2(e['p99_ms']),
+            '%s / %s' % (f2(p['p50_ms']), f2(p['p99_ms'])) if p else '-',
+            e['cpu_us'][0], e['user_us'], e['cpu_us'][1], '%.1f' % p['cpu_us'][0] if p else '-',
+            '%.1f / %s' % (e['peak_rss_mb'], '%.0f' % p['peak_rss_mb'] if p else '-'),
+            e['errors'], str(p['errors']) if p else '-'))
+    lines += ['', 'Peak RSS is sampled every 50 ms during each workload. Idle RSS: eid-server %.1f MB '
+              'after start, %.1f MB idle after the set-up sign-in; peer %s. eidd\'s high-water mark over '
+              'the whole run, the sign-ins included (Argon2id takes 19 MiB per password check in '
+              'progress), was %.1f MB.' % (idle_eid[0], idle_eid[1],
+                                          '%.1f MB' % idle_peer if idle_peer else 'not run', peak_eid)]
+    if logins:
+        lines += ['', '%d concurrent full sign-in flows (authorize, login page, password + TOTP, '
+                  'consent, code exchange; a citizen each): %d errors, %.1f s in all.' % logins[:3]]
+    lines.append('')
+    replace_table(args.out, '\n'.join(lines[2:]))
     print('bench: wrote ' + args.out)
+
+
+BEGIN, END = '<!-- bench table: begin (tests/bench/run.py writes this part) -->', '<!-- bench table: end -->'
+
+
+def replace_table(path, table):
+    """Put the table between the markers of path (the prose around it stays), or write a
+    new file with only the table when there are no markers."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        old = ''
+    if BEGIN in old and END in old:
+        text = old[:old.index(BEGIN)] + BEGIN + '\n' + table + END + old[old.index(END) + len(END):]
+    else:
+        text = '# Performance\n\n' + BEGIN + '\n' + table + END + '\n'
+    with open(path, 'w') as f:
+        f.write(text)
 
 
 if __name__ == '__main__':
