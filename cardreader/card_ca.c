@@ -100,21 +100,21 @@ card_ca_mse_data(const struct card_ca_params *p, uint8_t *out, size_t outsz, siz
 	n += sizeof(ca_oid_der);
 	if (p->key_id >= 0) {
 		long k = p->key_id;
-		uint8_t be[4];
+		uint8_t be[5];          /* up to 4 value bytes and a leading 0x00 */
 		size_t nb = 0, i;
 
 		if (k > 0x7FFFFFFFL)
 			return EID_ERR_INVALID_ARGUMENT;
 		/* minimal two's complement big-endian INTEGER content */
 		do {
-			be[3 - nb++] = (uint8_t)(k & 0xFF);
+			be[sizeof(be) - 1 - nb++] = (uint8_t)(k & 0xFF);
 			k >>= 8;
-		} while (k > 0);
-		if (be[4 - nb] & 0x80)
-			be[3 - nb++] = 0x00;
+		} while (k > 0 && nb < sizeof(be) - 1);
+		if (be[sizeof(be) - nb] & 0x80)
+			be[sizeof(be) - 1 - nb++] = 0x00;
 		out[n++] = 0x84;
 		out[n++] = (uint8_t)nb;
-		for (i = 4 - nb; i < 4; i++)
+		for (i = sizeof(be) - nb; i < sizeof(be); i++)
 			out[n++] = be[i];
 	}
 	*outlen = n;

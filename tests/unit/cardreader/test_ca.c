@@ -174,6 +174,15 @@ T_CASE(test_mse_data)
 	T_EQ_INT(card_ca_mse_data(&p, out, sizeof(out), &n), 0);
 	T_EQ_INT(n, sizeof(want) + 4);
 	T_ASSERT(memcmp(out + sizeof(want), "\x84\x02\x00\x80", 4) == 0);
+	p.key_id = 0x7FFFFFFF;          /* the largest: four bytes, no leading zero */
+	T_EQ_INT(card_ca_mse_data(&p, out, sizeof(out), &n), 0);
+	T_EQ_INT(n, sizeof(want) + 6);
+	T_ASSERT(memcmp(out + sizeof(want), "\x84\x04\x7F\xFF\xFF\xFF", 6) == 0);
+	p.key_id = 0x800000;            /* three bytes with the top bit set: a zero in front */
+	T_EQ_INT(card_ca_mse_data(&p, out, sizeof(out), &n), 0);
+	T_ASSERT(n == sizeof(want) + 6 && memcmp(out + sizeof(want), "\x84\x04\x00\x80\x00\x00", 6) == 0);
+	p.key_id = 0x80000000L;
+	T_EQ_INT(card_ca_mse_data(&p, out, sizeof(out), &n), EID_ERR_INVALID_ARGUMENT);
 	T_EQ_INT(card_ca_mse_data(&p, out, 8, &n), EID_ERR_TOO_LARGE);
 }
 
