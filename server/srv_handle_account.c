@@ -198,7 +198,8 @@ render_consents(struct cx_dynbuf *b, enum srv_lang lang, const char *csrf,
 	return r != 0 ? r : srv_tpl(b, "</section>\n", NULL, 0);
 }
 
-/* The text of one audit event for the citizen, and whether a portal name follows. */
+/* The text of one audit event for the citizen, and whether a portal name follows (1: the
+ * event's subject names it, 2: its actor) and the scope's attributes. */
 static enum srv_str
 event_text(const struct srv_audit_event *e, int *with_client, int *with_scope)
 {
@@ -218,6 +219,17 @@ event_text(const struct srv_audit_event *e, int *with_client, int *with_scope)
 	if (strcmp(a, "consent.grant") == 0) {
 		*with_client = *with_scope = 1;
 		return S_HIST_RELEASE;
+	}
+	/* the portal (the actor) received the attributes of the scope at a code exchange */
+	if (strcmp(a, "data.release") == 0) {
+		*with_client = 2;
+		*with_scope = 1;
+		return S_HIST_RELEASE;
+	}
+	/* a bank or an airport (the actor) verified this citizen's chip card */
+	if (strcmp(a, "document.verify") == 0) {
+		*with_client = 2;
+		return S_HIST_DOC_VERIFIED;
 	}
 	if (strcmp(a, "consent.deny") == 0 || strcmp(a, "consent.revoke") == 0) {
 		*with_client = 1;
@@ -253,6 +265,7 @@ render_history(struct srv_app *app, struct cx_dynbuf *b, enum srv_lang lang,
 		r = srv_tpl(b, "<ul class=\"history\">\n", NULL, 0);
 	for (i = 0; r == 0 && i < n; i++) {
 		struct srv_client *c = NULL;
+		const char *who;
 		json_t *d = NULL;
 
 		fmt_time(v[i]->at, at);
@@ -260,13 +273,14 @@ render_history(struct srv_app *app, struct cx_dynbuf *b, enum srv_lang lang,
 		a[1] = srv_str(lang, event_text(v[i], &with_client, &with_scope));
 		a[2] = v[i]->action;
 		r = srv_tpl(b, "<li data-action=\"{2}\"><time>{0}</time> {1}", a, 3);
-		if (r == 0 && with_client && v[i]->subject != NULL) {
+		who = with_client == 2 ? v[i]->actor : v[i]->subject;
+		if (r == 0 && with_client && who != NULL) {
 			/* who: the portal's display name while it is registered */
-			int rc = srv_store_client_get(app->store, v[i]->subject, &c);
+			int rc = srv_store_client_get(app->store, who, &c);
 
-			if (rc != 0 && rc != EID_ERR_NOT_FOUND)
+			if (rc != 0 && rc != EID_ERR_NOT_FOUND && rc != EID_ERR_INVALID_ARGUMENT)
 				r = rc;
-			a[0] = c != NULL && c->name != NULL ? c->name : v[i]->subject;
+			a[0] = c != NULL && c->name != NULL ? c->name : who;
 			r = r != 0 ? r : srv_tpl(b, " <strong>{0}</strong>", a, 1);
 			srv_client_free(&c);
 		}

@@ -107,6 +107,8 @@ audit_verification(struct srv_app *app, const char *client_id, const char *verif
     const json_t *verdict)
 {
 	struct srv_audit_event e;
+	struct srv_citizen *cit = NULL;
+	const char *idn, *subject = verification_id;
 	uint8_t pkey[32];
 	json_t *details;
 	char *text;
@@ -116,21 +118,36 @@ audit_verification(struct srv_app *app, const char *client_id, const char *verif
 		srv_secret_derive(app->secret, SRV_SUBKEY_AUDIT_PSEUDONYM, pkey);
 	details = srv_documents_audit_details(client_id, verdict, app->secret != NULL ? pkey : NULL);
 	cx_wipe(pkey, sizeof(pkey));
-	if (details == NULL)
+	if (details == NULL ||
+	    json_object_set_new(details, "verification_id", json_string(verification_id)) != 0) {
+		json_decref(details);
 		return EID_ERR_NOMEM;
+	}
 	text = json_dumps(details, JSON_COMPACT);
 	json_decref(details);
 	if (text == NULL)
 		return EID_ERR_NOMEM;
+	/*
+	 * A genuine card of a citizen with an account: the event is about that account, so
+	 * the citizen sees on /account which bank or airport checked the card, and when.
+	 */
+	if (strcmp(json_string_value(json_object_get(verdict, "verdict")) != NULL ?
+	    json_string_value(json_object_get(verdict, "verdict")) : "", "valid") == 0 &&
+	    (idn = json_string_value(json_object_get(json_object_get(verdict, "document"),
+	    "citizen_id"))) != NULL && strlen(idn) == 12 &&
+	    srv_store_citizen_get(app->store, idn, &cit) == 0 && cit->citizen_id != NULL &&
+	    strcmp(cit->citizen_id, idn) == 0 && cit->account_id != NULL)
+		subject = cit->account_id;
 	memset(&e, 0, sizeof(e));
 	e.at = (int64_t)app->now();
 	e.actor = (char *)client_id;
 	e.action = "document.verify";
-	e.subject = (char *)verification_id;
+	e.subject = (char *)subject;
 	e.outcome = (char *)json_string_value(json_object_get(verdict, "verdict"));
 	e.details = text;
 	r = srv_store_audit_append(app->store, &e);
 	free(text);
+	srv_citizen_free(&cit);
 	if (r != 0)
 		log_warn("audit_append_failed", LS("action", "document.verify"), LS("reason", eid_strerror(r)));
 	return r;

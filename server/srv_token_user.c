@@ -38,6 +38,39 @@ gstr(const json_t *grant, const char *name)
 	return json_string_value(json_object_get(grant, name));
 }
 
+/*
+ * The citizen's attributes went to a portal: one "data.release" audit event per code
+ * exchanged (actor the client, subject the account, details the scope), so that the
+ * account page can say who received what and when. A failure to audit is logged only:
+ * the tokens are already issued.
+ */
+static void
+audit_release(struct srv_app *app, const char *client_id, const char *account, const char *scope)
+{
+	struct srv_audit_event e;
+	json_t *d;
+	char *text = NULL;
+	int r = EID_ERR_NOMEM;
+
+	if (account == NULL)
+		return;
+	if ((d = json_pack("{s:s}", "scope", scope != NULL ? scope : "")) != NULL &&
+	    (text = json_dumps(d, JSON_COMPACT)) != NULL) {
+		memset(&e, 0, sizeof(e));
+		e.at = (int64_t)app->now();
+		e.actor = (char *)client_id;
+		e.action = "data.release";
+		e.subject = (char *)account;
+		e.outcome = "success";
+		e.details = text;
+		r = srv_store_audit_append(app->store, &e);
+	}
+	json_decref(d);
+	free(text);
+	if (r != 0)
+		log_warn("audit_append_failed", LS("action", "data.release"), LS("reason", eid_strerror(r)));
+}
+
 static int
 has_scope(const char *list, const char *tok)
 {
@@ -215,9 +248,11 @@ srv_token_grant_code(struct srv_app *app, const struct srv_req *req,
 		goto out;
 	}
 	r = issue_tokens(app, client, grant, gstr(grant, "scope"), family, jti, 1, resp, err);
-	if (r == 0)
+	if (r == 0) {
 		log_info("token_issued", LS("grant_type", "authorization_code"),
 		    LS("client_id", client->client_id));
+		audit_release(app, client->client_id, gstr(grant, "account"), gstr(grant, "scope"));
+	}
 out:
 	json_decref(grant);
 	json_decref(used);

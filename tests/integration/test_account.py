@@ -101,6 +101,9 @@ try:
     t.ok(re.search(r'data-action="consent.grant">.*Information shared with <strong>Cổng dịch vụ công'
                    r'</strong><ul class="scopes">.*Your full name', body) is not None,
          'history shows the data release: who and which attributes')
+    t.ok(re.search(r'data-action="data.release">.*Information shared with <strong>Cổng dịch vụ công'
+                   r'</strong><ul class="scopes">.*Your full name', body) is not None,
+         'history shows the release at the code exchange (data.release): who and which attributes')
 
     st, h, _ = anon.request('POST', '/account/consent/revoke',
                             {'csrf': 'x' * 43, 'client_id': cid, 'lang': 'en'})

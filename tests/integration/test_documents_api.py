@@ -338,6 +338,27 @@ try:
     t.ok(all(c['citizen']['id_number'] not in dump and c['citizen']['full_name'] not in dump
              for c in CARDS.values()), 'the audit log has no ID number and no name')
 
+    # -- a genuine card of a citizen with an account: the event is theirs, shown on /account --
+    from oidctest import Browser, Citizen, sign_in  # noqa: E402
+    who = Citizen(env, CARDS['cccd1']['citizen']['id_number'], CARDS['cccd1']['citizen']['full_name'],
+                  CARDS['cccd1']['citizen']['date_of_birth'])
+    st, h, v = call(env, '/v1/documents/verify', request_body('cccd1'), tok)
+    t.ok(st == 200 and v.get('verdict') == 'valid', 'cccd1 verifies for the bank', (st, v.get('reasons')))
+    rc, audit, err = env.ctl_json('audit', 'list', '--limit', '1000')
+    ev = [x for x in (audit or {}).get('events', []) if x.get('action') == 'document.verify']
+    last = ev[-1] if ev else {}
+    d = last.get('details')
+    d = json.loads(d) if isinstance(d, str) else (d or {})
+    t.ok(last.get('subject') == who.account and d.get('verification_id') == v.get('verification_id'),
+         'a citizen with an account: audit subject = the account, details keep the verification_id',
+         (last.get('subject'), who.account, d.get('verification_id')))
+    br = Browser(env)
+    st, h, body = sign_in(br, who, '/login?return_to=/account')
+    st, h, body = br.get('/account?ui_locales=en') if st == 303 else (st, h, body)
+    t.ok(st == 200 and 'data-action="document.verify"' in body and 'Your ID card was checked by' in body and
+         'Bank kiosk' in body, 'the account page history says which bank checked the card',
+         (st, body[body.find('id="history"'):][:600]))
+
     # -- Redis down --
     env.redis.stop()
     st, h, e = call(env, '/v1/documents/challenge', None, tok, ctype=None)
