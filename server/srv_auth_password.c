@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -50,6 +51,40 @@ dummy_get(const struct srv_config *cfg, char out[crypto_pwhash_STRBYTES])
 		memcpy(out, dummy_hash, crypto_pwhash_STRBYTES);
 	pthread_mutex_unlock(&dummy_lock);
 	return r;
+}
+
+/*
+ * At most one Argon2id computation per CPU at a time: each takes argon2_memlimit_kib of
+ * memory and a core for its duration, so more at once would only add memory and make
+ * every one slower. Callers beyond that wait here (their HTTP worker waits; the others go
+ * on serving).
+ */
+static pthread_mutex_t argon2_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t argon2_cv = PTHREAD_COND_INITIALIZER;
+static unsigned argon2_running, argon2_max;
+
+static void
+argon2_enter(void)
+{
+	pthread_mutex_lock(&argon2_mu);
+	if (argon2_max == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		argon2_max = n > 0 && n < 1024 ? (unsigned)n : 2;
+	}
+	while (argon2_running >= argon2_max)
+		pthread_cond_wait(&argon2_cv, &argon2_mu);
+	argon2_running++;
+	pthread_mutex_unlock(&argon2_mu);
+}
+
+static void
+argon2_leave(void)
+{
+	pthread_mutex_lock(&argon2_mu);
+	argon2_running--;
+	pthread_cond_signal(&argon2_cv);
+	pthread_mutex_unlock(&argon2_mu);
 }
 
 enum srv_auth_outcome
@@ -213,7 +248,10 @@ maybe_rehash(struct srv_app *app, const struct srv_citizen *c, const char *passw
 	if (crypto_pwhash_str_needs_rehash(c->password_hash, cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memlimit_kib * 1024) == 0)
 		return;
-	if ((r = srv_password_hash(cfg, password, &h)) == 0)
+	argon2_enter();
+	r = srv_password_hash(cfg, password, &h);
+	argon2_leave();
+	if (r == 0)
 		r = srv_store_citizen_set_password(app->store, c->id, h);
 	if (r != 0)
 		log_warn("password_rehash_failed", LS("reason", eid_strerror(r)));
@@ -280,8 +318,10 @@ srv_auth_password(struct srv_app *app, const char *citizen_id, const char *passw
 	if ((r = dummy_get(app->cfg, dummy)) != 0)
 		goto out;
 	hash = c != NULL && c->password_hash != NULL ? c->password_hash : dummy;
+	argon2_enter();
 	f.password_ok = crypto_pwhash_str_verify(hash, password != NULL ? password : "",
 	    password != NULL ? strlen(password) : 0) == 0 && f.found && f.well_formed;
+	argon2_leave();
 
 	if (f.password_ok && !f.disabled) {
 		if ((r = srv_totp_secret_open(app->secret, c->totp_secret_enc, c->totp_secret_enc_len,

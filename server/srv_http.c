@@ -378,9 +378,14 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 
 	*out = NULL;
 	if (threads == 0) {
+		/*
+		 * Four workers per CPU: a password check holds its worker for tens of ms of
+		 * Argon2id (itself limited to one per CPU, srv_auth_password.c), and the other
+		 * workers keep answering the cheap requests (tokens, JWKS, pages) meanwhile.
+		 */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		threads = n > 0 && n < 64 ? (unsigned)n : 2;
+		threads = n > 0 && n < 64 ? 4 * (unsigned)n : 8;
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;

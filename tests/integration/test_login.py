@@ -11,6 +11,7 @@ import sqlite3
 import statistics
 import struct
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -400,6 +401,40 @@ try:
     log = env.logtext()
     t.ok('ERROR: AddressSanitizer' not in log and 'LeakSanitizer' not in log and
          'runtime error' not in log, 'no sanitizer reports in the log')
+
+    # --- password checks do not hold up other requests, and Argon2id runs at most one per
+    # CPU at a time (each takes argon2_memlimit_kib): a costly hash (128 MiB, t=3) makes it visible
+    heavy = Env(extra_config='argon2_opslimit = 3\nargon2_memlimit_kib = 131072\n')
+    try:
+        heavy.start()
+        ncpu = os.cpu_count() or 2
+        times = []
+
+        def slow_login(i):
+            t0 = time.monotonic()
+            st = Client(heavy, '127.0.1.%d' % (10 + i)).login('0010900%05d' % (50000 + i), 'x', '000000')[0]
+            times.append((st, time.monotonic() - t0))
+        ths = [threading.Thread(target=slow_login, args=(i,)) for i in range(2 * ncpu)]
+        for th in ths:
+            th.start()
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        st, h, body = heavy.get_json('/jwks')
+        took = time.monotonic() - t0
+        for th in ths:
+            th.join()
+        slowest = max(x[1] for x in times) if times else 0
+        t.ok(all(x[0] == 401 for x in times) and len(times) == 2 * ncpu, '%d sign-ins at once all answered' % (2 * ncpu),
+             times)
+        t.ok(st == 200 and took < 0.25 and slowest > 2 * took,
+             'while %d password checks run, /jwks answers at once (%.3f s; the slowest sign-in took %.2f s)'
+             % (2 * ncpu, took, slowest))
+        with open('/proc/%d/status' % heavy.proc.pid) as f:
+            hwm = [int(ln.split()[1]) for ln in f if ln.startswith('VmHWM:')][0]
+        t.ok(hwm < ((ncpu + 1) * 128 + 64) * 1024,
+             'eidd peak memory %d MiB: at most one 128 MiB Argon2id per CPU (+1 for the dummy hash)' % (hwm // 1024))
+    finally:
+        heavy.close()
 finally:
     env.close()
 sys.exit(t.done())
