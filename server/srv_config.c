@@ -6,13 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cx_util.h"
 #include "eid_limits.h"
 #include "srv_config.h"
+#include "srv_webauthn.h"
 
-enum key_type { K_STR, K_UINT, K_LISTEN, K_LOGLEVEL, K_ISSUER, K_REDIS, K_PATH };
+enum key_type { K_STR, K_UINT, K_LISTEN, K_LOGLEVEL, K_ISSUER, K_REDIS, K_PATH, K_ATTESTATION };
 
 struct key_spec {
 	const char *name;
@@ -40,10 +42,14 @@ static const struct key_spec key_specs[] = {
 	{ "argon2_memlimit_kib", K_UINT, OFF(argon2_memlimit_kib), 8192, 4 * 1024 * 1024, 0 },
 	{ "login_delay_max", K_UINT, OFF(login_delay_max), 0, 300, 0 },
 	{ "documents_require_crl", K_UINT, OFF(documents_require_crl), 0, 1, 0 },
+	{ "webauthn_attestation", K_ATTESTATION, 0, 0, 0, 0 },
+	{ "webauthn_attestation_roots", K_PATH, OFF(webauthn_attestation_roots), 0, 0, 0 },
+	{ "passkey_register_max_age", K_UINT, OFF(passkey_register_max_age), 1, 86400, 0 },
 };
 #define N_KEYS (sizeof(key_specs) / sizeof(key_specs[0]))
 
 static const char *log_level_names[] = { "debug", "info", "warn", "error" };
+static const char *attestation_names[] = { "none", "optional", "required" };
 
 const char *
 srv_log_level_name(enum srv_log_level level)
@@ -92,6 +98,8 @@ srv_config_init(struct srv_config *cfg)
 	cfg->argon2_opslimit = 2;
 	cfg->login_delay_max = 30;
 	cfg->argon2_memlimit_kib = 19 * 1024;
+	cfg->webauthn_attestation = SRV_ATTESTATION_NONE;
+	cfg->passkey_register_max_age = SRV_PASSKEY_REGISTER_MAX_AGE_DEFAULT;
 	cfg->redis_port = 6379;
 	if (replace_str(&cfg->listen_host, "127.0.0.1", 9) != 0 ||
 	    replace_str(&cfg->source, "(defaults)", 10) != 0 ||
@@ -113,6 +121,8 @@ srv_config_free(struct srv_config *cfg)
 	free(cfg->data_dir);
 	free(cfg->redis_host);
 	cx_free_str(cfg->redis_password);
+	free(cfg->webauthn_attestation_roots);
+	X509_STORE_free(cfg->webauthn_roots);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -419,6 +429,14 @@ set_key(struct srv_config *cfg, const struct key_spec *ks, const char *v, size_t
 			}
 		why = "must be one of debug, info, warn, error";
 		break;
+	case K_ATTESTATION:
+		for (i = 0; i < 3; i++)
+			if (strlen(attestation_names[i]) == n && strncmp(attestation_names[i], v, n) == 0) {
+				cfg->webauthn_attestation = (enum srv_attestation_policy)i;
+				r = 0;
+			}
+		why = "must be one of none, optional, required";
+		break;
 	case K_UINT:
 		if (parse_uint(v, n, UINT_MAX, &u) != 0) {
 			why = "is not a whole number";
@@ -592,6 +610,50 @@ srv_config_apply_env(struct srv_config *cfg, char *const *envp, char *err, size_
 	return 0;
 }
 
+#define ROOTS_MAX_BYTES (1024 * 1024)  /* a PEM bundle of attestation roots */
+
+/* webauthn_attestation_roots: required with `required`, loaded whenever it is set. */
+static int
+load_attestation_roots(struct srv_config *cfg, char *err, size_t errlen)
+{
+	const char *path = cfg->webauthn_attestation_roots;
+	struct stat sb;
+	FILE *f;
+	int r, ok;
+
+	X509_STORE_free(cfg->webauthn_roots);
+	cfg->webauthn_roots = NULL;
+	if (path == NULL) {
+		if (cfg->webauthn_attestation != SRV_ATTESTATION_REQUIRED)
+			return 0;
+		seterr(err, errlen, "%s: webauthn_attestation = required needs "
+		    "webauthn_attestation_roots (a PEM file of the accepted attestation roots)",
+		    cfg->source);
+		return EID_ERR_CONFIG;
+	}
+	if ((f = fopen(path, "r")) == NULL) {
+		seterr(err, errlen, "%s: webauthn_attestation_roots: cannot open '%s': %s",
+		    cfg->source, path, strerror(errno));
+		return EID_ERR_CONFIG;
+	}
+	/* a regular file of bounded size: never a FIFO or a device that reads forever */
+	ok = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size <= ROOTS_MAX_BYTES;
+	fclose(f);
+	if (!ok) {
+		seterr(err, errlen, "%s: webauthn_attestation_roots: '%s' is not a regular file of "
+		    "at most %d bytes", cfg->source, path, ROOTS_MAX_BYTES);
+		return EID_ERR_CONFIG;
+	}
+	if ((r = srv_webauthn_roots_load(path, &cfg->webauthn_roots)) == EID_ERR_NOMEM)
+		return r;
+	if (r != 0) {
+		seterr(err, errlen, "%s: webauthn_attestation_roots: '%s' holds no readable PEM "
+		    "certificate", cfg->source, path);
+		return EID_ERR_CONFIG;
+	}
+	return 0;
+}
+
 int
 srv_config_validate(struct srv_config *cfg, char *err, size_t errlen)
 {
@@ -621,7 +683,7 @@ srv_config_validate(struct srv_config *cfg, char *err, size_t errlen)
 		    cfg->source, cfg->session_idle_timeout, cfg->session_max_lifetime);
 		return EID_ERR_CONFIG;
 	}
-	return 0;
+	return load_attestation_roots(cfg, err, errlen);
 }
 
 int

@@ -18,6 +18,20 @@
 
 enum srv_log_level { SRV_LOG_DEBUG, SRV_LOG_INFO, SRV_LOG_WARN, SRV_LOG_ERROR };
 
+/* webauthn_attestation: what a new passkey must prove about its authenticator. */
+enum srv_attestation_policy {
+	SRV_ATTESTATION_NONE = 0,       /* ask for none; accept none, self and unchecked x5c */
+	SRV_ATTESTATION_OPTIONAL,       /* ask for "direct"; accept as with none, chains are
+	                                   checked against the roots when they are configured */
+	SRV_ATTESTATION_REQUIRED,       /* ask for "direct"; only packed full attestation
+	                                   chaining to webauthn_attestation_roots */
+};
+
+/* Adding a passkey needs a sign-in at most this many seconds old (passkey_register_max_age). */
+#define SRV_PASSKEY_REGISTER_MAX_AGE_DEFAULT 600
+
+struct x509_store_st;   /* OpenSSL's X509_STORE */
+
 struct srv_config {
 	/* where the values came from, for messages: the file path or "(defaults)" */
 	char *source;
@@ -43,6 +57,13 @@ struct srv_config {
 	unsigned login_delay_max;       /* seconds: cap of the growing wait after failures; 0 off */
 	unsigned documents_require_crl; /* 1: a DS whose CSCA has no CRL loaded fails */
 	unsigned argon2_memlimit_kib;   /* memory (m), KiB */
+
+	/* passkeys (WebAuthn) */
+	enum srv_attestation_policy webauthn_attestation;
+	char *webauthn_attestation_roots;       /* PEM bundle path; required with REQUIRED */
+	struct x509_store_st *webauthn_roots;   /* loaded from it by srv_config_validate (NULL
+	                                           when no path is set); freed by srv_config_free */
+	unsigned passkey_register_max_age;      /* seconds since sign-in to add a passkey */
 
 	/* parsed redis_url */
 	int redis_is_unix;
@@ -76,7 +97,11 @@ int srv_config_load_file(struct srv_config *cfg, const char *path, char *err,
 int srv_config_apply_env(struct srv_config *cfg, char *const *envp, char *err,
     size_t errlen) EID_WARN_UNUSED;
 
-/* Check required keys and cross-key rules after file + environment. */
+/*
+ * Check required keys and cross-key rules after file + environment, and load the files
+ * keys name (webauthn_attestation_roots: a missing, unreadable or certificate-less file
+ * is an error naming the key).
+ */
 int srv_config_validate(struct srv_config *cfg, char *err, size_t errlen) EID_WARN_UNUSED;
 
 /*

@@ -12,6 +12,7 @@
 #include "cx_util.h"
 #include "srv_grants.h"
 #include "srv_handle_account.h"
+#include "srv_handle_passkey.h"
 #include "srv_log.h"
 #include "srv_pages.h"
 #include "srv_signin.h"
@@ -116,7 +117,7 @@ add_form_fields(struct cx_dynbuf *b, enum srv_lang lang, const char *csrf)
 
 static int
 render_passkeys(struct cx_dynbuf *b, enum srv_lang lang, const char *csrf,
-    struct srv_passkey **keys, size_t n)
+    struct srv_passkey **keys, size_t n, int fresh)
 {
 	const char *a[8];
 	char created[32], used[32], id[24];
@@ -155,6 +156,14 @@ render_passkeys(struct cx_dynbuf *b, enum srv_lang lang, const char *csrf,
 	}
 	if (r == 0 && n > 0)
 		r = srv_tpl(b, "</ul>\n", NULL, 0);
+	if (!fresh) {
+		/* adding a passkey needs a recent sign-in (srv_passkey_session_fresh) */
+		a[0] = srv_str(lang, S_PASSKEY_REAUTH);
+		a[1] = srv_passkey_reauth_link(lang);
+		a[2] = srv_str(lang, S_PASSKEY_REAUTH_LINK);
+		return r != 0 ? r : srv_tpl(b, "<p id=\"passkey-reauth\">{0} "
+		    "<a href=\"{1}\" id=\"passkey-reauth-link\">{2}</a></p>\n</section>\n", a, 3);
+	}
 	a[0] = srv_str(lang, S_PASSKEY_NAME_LABEL);
 	a[1] = srv_str(lang, S_PASSKEY_ADD);
 	a[2] = srv_str(lang, S_PASSKEY_FAILED);
@@ -336,7 +345,8 @@ srv_handle_account(struct srv_app *app, const struct srv_req *req, struct srv_re
 	    "<section id=\"profile\"><dl><dt>{0}</dt><dd id=\"account-name\">{1}</dd>"
 	    "<dt>{2}</dt><dd id=\"account-level\" data-level=\"{4}\">{3}</dd></dl></section>\n",
 	    a, 5);
-	r = r != 0 ? r : render_passkeys(&resp->body, lang, tok, keys, nkeys);
+	r = r != 0 ? r : render_passkeys(&resp->body, lang, tok, keys, nkeys,
+	    srv_passkey_session_fresh(app, &s));
 	a[0] = srv_str(lang, S_TOTP_TITLE);
 	a[1] = srv_str(lang, c->totp_secret_enc != NULL ? S_TOTP_ON : S_TOTP_OFF);
 	a[2] = c->totp_secret_enc != NULL ? "on" : "off";

@@ -2,7 +2,9 @@
  * srv_handle_passkey.c - passkey registration and sign-in endpoints (see
  * srv_handle_passkey.h). The cryptographic checks are srv_webauthn's; this file issues
  * and takes back challenges, looks credentials up, applies the counter and cloning
- * rules, decides the assurance level, starts the session and audits.
+ * rules, throttles failed sign-ins, asks for a recent sign-in before a passkey is added,
+ * applies the attestation policy, decides the assurance level, starts the session and
+ * audits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,8 @@
 #define ACR_L1 "urn:eid:level:1"
 #define ACR_L2 "urn:eid:level:2"
 #define MAX_PASSKEYS 20                 /* per account */
+#define SEC_FAIL_IP "pk-fail-ip"        /* Redis sections of the sign-in failure counts */
+#define SEC_FAIL_CRED "pk-fail-cred"
 
 /* The relying party: the issuer's origin and host. */
 struct rp {
@@ -52,6 +56,30 @@ srv_passkey_user_handle(const struct srv_app *app, const char *account_id,
 	crypto_generichash_final(&st, out, SRV_PASSKEY_USER_HANDLE_LEN);
 	cx_wipe(key, sizeof(key));
 	cx_wipe(&st, sizeof(st));
+}
+
+int
+srv_passkey_auth_fresh(long long auth_time, long long now, unsigned max_age)
+{
+	return auth_time > 0 && now >= auth_time && now - auth_time <= (long long)max_age;
+}
+
+int
+srv_passkey_session_fresh(const struct srv_app *app, const struct srv_session *s)
+{
+	json_t *t = json_object_get(s->data, "auth_time");
+
+	if (!json_is_integer(t))
+		return 0;
+	return srv_passkey_auth_fresh((long long)json_integer_value(t), (long long)app->now(),
+	    app->cfg->passkey_register_max_age);
+}
+
+const char *
+srv_passkey_reauth_link(enum srv_lang lang)
+{
+	return lang == SRV_LANG_EN ? "/login?return_to=%2Faccount&ui_locales=en" :
+	    "/login?return_to=%2Faccount&ui_locales=vi";
 }
 
 size_t
@@ -174,6 +202,91 @@ challenge_take(struct srv_app *app, const struct srv_req *req, const char *purpo
 	return r;
 }
 
+/* ---- sign-in throttling ---- */
+
+/* The Redis keys of one attempt's failure counts: its client IP and, when the request
+ * named one, its credential id. */
+struct throttle {
+	char kip[SRV_REDIS_KEY_MAX];
+	char kcred[SRV_REDIS_KEY_MAX];
+	int have_cred;
+};
+
+static void
+throttle_init(struct srv_app *app, const struct srv_req *req, const uint8_t *cid,
+    size_t cidlen, struct throttle *t)
+{
+	srv_redis_key(app->redis, SEC_FAIL_IP, req->remote_ip, strlen(req->remote_ip), t->kip);
+	t->have_cred = cid != NULL && cidlen > 0;
+	if (t->have_cred)
+		srv_redis_key(app->redis, SEC_FAIL_CRED, cid, cidlen, t->kcred);
+}
+
+/* The failure count under key (0 if absent). */
+static int
+count_get(struct srv_app *app, const char *key, long long *n)
+{
+	uint8_t *v = NULL;
+	size_t len = 0;
+	char *end = NULL;
+	int r;
+
+	*n = 0;
+	if ((r = srv_redis_get(app->redis, key, &v, &len)) == EID_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	*n = strtoll((const char *)v, &end, 10);
+	if (end == (char *)v || *n < 0)
+		*n = 0;
+	free(v);
+	return 0;
+}
+
+/* *why: NULL when the attempt may go on, else which lock holds (for the audit only). */
+static int
+throttle_check(struct srv_app *app, const struct throttle *t, const char **why)
+{
+	long long nip = 0, ncred = 0;
+	int r;
+
+	*why = NULL;
+	if ((r = count_get(app, t->kip, &nip)) != 0 ||
+	    (t->have_cred && (r = count_get(app, t->kcred, &ncred)) != 0))
+		return r;
+	if (nip >= SRV_PASSKEY_IP_MAX_FAILURES)
+		*why = "throttled_ip";
+	else if (ncred >= SRV_PASSKEY_CRED_MAX_FAILURES)
+		*why = "throttled_credential";
+	return 0;
+}
+
+/* One more failure under key; the lock (count >= max) lasts a full window from the
+ * failure that set it. */
+static int
+count_fail(struct srv_app *app, const char *key, long long max)
+{
+	long long n = 0;
+	int r;
+
+	if ((r = srv_redis_incr(app->redis, key, SRV_PASSKEY_FAILURE_WINDOW, &n)) != 0)
+		return r;
+	if (n >= max && (r = srv_redis_expire(app->redis, key, SRV_PASSKEY_FAILURE_WINDOW)) != 0 &&
+	    r != EID_ERR_NOT_FOUND)
+		return r;
+	return 0;
+}
+
+static int
+throttle_fail(struct srv_app *app, const struct throttle *t)
+{
+	int r;
+
+	if ((r = count_fail(app, t->kip, SRV_PASSKEY_IP_MAX_FAILURES)) != 0)
+		return r;
+	return t->have_cred ? count_fail(app, t->kcred, SRV_PASSKEY_CRED_MAX_FAILURES) : 0;
+}
+
 /* A base64url form field decoded into a fresh buffer of at most max bytes. */
 static int
 form_b64(const struct srv_req *req, const char *name, size_t max, uint8_t **out, size_t *len)
@@ -219,6 +332,14 @@ srv_handle_passkey_register_options(struct srv_app *app, const struct srv_req *r
 	if (r != 0)
 		return r;
 	account = session_account(&s);
+	if (!srv_passkey_session_fresh(app, &s)) {
+		/* adding a way in needs a recent proof of who is at the keyboard */
+		log_info("passkey_register_reauth", LS("account", account));
+		r = reply(resp, 403, json_pack("{s:s,s:i,s:s}", "error", "reauth_required",
+		    "max_age", (int)app->cfg->passkey_register_max_age,
+		    "login", srv_passkey_reauth_link(lang)));
+		goto out;
+	}
 	if ((r = rp_of(app, &rp)) != 0)
 		goto out;
 	if ((r = srv_store_citizen_get(app->store, account, &c)) == EID_ERR_NOT_FOUND) {
@@ -261,7 +382,8 @@ srv_handle_passkey_register_options(struct srv_app *app, const struct srv_req *r
 	    "pubKeyCredParams", "type", "public-key", "alg", SRV_WEBAUTHN_ALG_ES256,
 	    "type", "public-key", "alg", SRV_WEBAUTHN_ALG_EDDSA,
 	    "type", "public-key", "alg", SRV_WEBAUTHN_ALG_RS256,
-	    "timeout", SRV_PASSKEY_CHALLENGE_TTL * 1000, "attestation", "none",
+	    "timeout", SRV_PASSKEY_CHALLENGE_TTL * 1000,
+	    "attestation", app->cfg->webauthn_attestation == SRV_ATTESTATION_NONE ? "none" : "direct",
 	    "authenticatorSelection", "residentKey", "required", "requireResidentKey", 1,
 	    "userVerification", "preferred",
 	    "excludeCredentials", exclude);
@@ -362,10 +484,13 @@ srv_handle_passkey_register(struct srv_app *app, const struct srv_req *req,
 	p.rp_id = rp.id;
 	p.origin = rp.origin;
 	p.challenge = chal;
+	p.require_attestation = app->cfg->webauthn_attestation == SRV_ATTESTATION_REQUIRED;
+	p.attestation_roots = app->cfg->webauthn_roots;
 	if ((r = srv_webauthn_verify_registration(&p, cd, cdlen, ao, aolen, cred, &why)) != 0) {
 		log_info("passkey_register_refused", LS("reason", why));
 		audit(app, account, "passkey.register", "failure", json_pack("{s:s}", "reason", why));
-		r = r == EID_ERR_NOMEM || r == EID_ERR_INTERNAL ? r : refuse(resp, 400, "refused");
+		if (r != EID_ERR_NOMEM && r != EID_ERR_INTERNAL)
+			r = refuse(resp, 400, r == EID_ERR_TRUST ? "attestation" : "refused");
 		goto out;
 	}
 	if ((r = srv_store_passkey_list(app->store, account, &keys, &nkeys)) != 0)
@@ -428,15 +553,37 @@ srv_handle_passkey_login_options(struct srv_app *app, const struct srv_req *req,
 	    "userVerification", "preferred", "allowCredentials"));
 }
 
-/* A refused sign-in: logged, audited, and one answer for every reason. */
+/* A refused sign-in: counted, logged, audited, and one answer for every reason. */
 static int
 login_refused(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
-    const char *account, const char *why)
+    const struct throttle *t, const char *account, const char *why)
 {
+	int r;
+
 	log_info("passkey_login_failed", LS("reason", why), LS("remote", req->remote_ip));
 	audit(app, account, "login.passkey", "failure",
 	    json_pack("{s:s,s:s,s:s}", "method", "hwk", "result", "failed", "reason", why));
+	/* counted after the audit, so a Redis outage (503) still leaves the failure on record */
+	if ((r = throttle_fail(app, t)) != 0)
+		return r;
 	return refuse(resp, 401, "refused");
+}
+
+/* A throttled attempt: nothing was checked, nothing counts; audited; 429. */
+static int
+login_throttled(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
+    const char *why)
+{
+	char ra[16];
+	int r;
+
+	log_info("passkey_login_throttled", LS("reason", why), LS("remote", req->remote_ip));
+	audit(app, NULL, "login.passkey", "failure",
+	    json_pack("{s:s,s:s,s:s}", "method", "hwk", "result", "throttled", "reason", why));
+	snprintf(ra, sizeof(ra), "%d", SRV_PASSKEY_FAILURE_WINDOW);
+	if ((r = refuse(resp, 429, "throttled")) != 0)
+		return r;
+	return srv_resp_header(resp, "Retry-After", ra);
 }
 
 int
@@ -453,42 +600,54 @@ srv_handle_passkey_login(struct srv_app *app, const struct srv_req *req, struct 
 	size_t cidlen = 0, cdlen = 0, adlen = 0, siglen = 0, auhlen = 0, n_amr;
 	const char *return_to = srv_signin_safe_return_to(srv_kvlist_get(&req->form,
 	    "return_to", NULL));
-	const char *why = "invalid request", *acr, *amr[2];
+	const char *why = "invalid request", *acr, *amr[2], *locked = NULL;
+	struct throttle t;
 	struct rp rp;
-	int r;
+	int r, rc, rcid;
 
 	if (!srv_web_csrf_ok(app, req))
 		return refuse(resp, 403, "csrf");
 	if ((r = rp_of(app, &rp)) != 0)
 		return r;
-	if ((r = challenge_take(app, req, "get", NULL, chal)) == EID_ERR_NOT_FOUND) {
-		r = login_refused(app, req, resp, NULL, "challenge unknown, used or expired");
+	/* the challenge is taken whatever follows (even when the attempt is throttled) */
+	if ((rc = challenge_take(app, req, "get", NULL, chal)) != 0 && rc != EID_ERR_NOT_FOUND) {
+		r = rc;
 		goto out;
 	}
-	if (r != 0)
+	rcid = form_b64(req, "credential_id", SRV_WEBAUTHN_MAX_CRED_ID, &cid, &cidlen);
+	throttle_init(app, req, rcid == 0 ? cid : NULL, cidlen, &t);
+	if ((r = throttle_check(app, &t, &locked)) != 0)
 		goto out;
-	if (form_b64(req, "credential_id", SRV_WEBAUTHN_MAX_CRED_ID, &cid, &cidlen) != 0 ||
+	if (locked != NULL) {
+		r = login_throttled(app, req, resp, locked);
+		goto out;
+	}
+	if (rc == EID_ERR_NOT_FOUND) {
+		r = login_refused(app, req, resp, &t, NULL, "challenge unknown, used or expired");
+		goto out;
+	}
+	if (rcid != 0 ||
 	    form_b64(req, "client_data_json", SRV_WEBAUTHN_MAX_CLIENT_DATA, &cd, &cdlen) != 0 ||
 	    form_b64(req, "authenticator_data", SRV_WEBAUTHN_MAX_AUTHDATA, &ad, &adlen) != 0 ||
 	    form_b64(req, "signature", SRV_WEBAUTHN_MAX_SIGNATURE, &sig, &siglen) != 0 ||
 	    ((r = form_b64(req, "user_handle", SRV_WEBAUTHN_MAX_USER_HANDLE, &auh, &auhlen)) != 0 &&
 	    r != EID_ERR_NOT_FOUND)) {
-		r = login_refused(app, req, resp, NULL, "malformed request");
+		r = login_refused(app, req, resp, &t, NULL, "malformed request");
 		goto out;
 	}
 	if ((r = srv_store_passkey_get(app->store, cid, cidlen, &pk)) == EID_ERR_NOT_FOUND) {
-		r = login_refused(app, req, resp, NULL, "unknown credential");
+		r = login_refused(app, req, resp, &t, NULL, "unknown credential");
 		goto out;
 	}
 	if (r != 0)
 		goto out;
 	if (pk->cloned) {
-		r = login_refused(app, req, resp, pk->account_id, "credential marked as cloned");
+		r = login_refused(app, req, resp, &t, pk->account_id, "credential marked as cloned");
 		goto out;
 	}
 	if ((r = srv_store_citizen_get(app->store, pk->account_id, &c)) == EID_ERR_NOT_FOUND ||
 	    (r == 0 && c->disabled)) {
-		r = login_refused(app, req, resp, pk->account_id, "account disabled or gone");
+		r = login_refused(app, req, resp, &t, pk->account_id, "account disabled or gone");
 		goto out;
 	}
 	if (r != 0)
@@ -532,17 +691,19 @@ srv_handle_passkey_login(struct srv_app *app, const struct srv_req *req, struct 
 	if (r == EID_ERR_NOMEM || r == EID_ERR_INTERNAL)
 		goto out;
 	if (r != 0) {
-		r = login_refused(app, req, resp, pk->account_id, why);
+		r = login_refused(app, req, resp, &t, pk->account_id, why);
 		goto out;
 	}
 	/* compare-and-set: of two sign-ins racing on one counter value only one wins */
 	r = srv_store_passkey_use(app->store, pk->id, pk->sign_count, res.sign_count,
 	    (int64_t)app->now());
 	if (r == EID_ERR_NOT_FOUND) {
-		r = login_refused(app, req, resp, pk->account_id, "counter changed concurrently");
+		r = login_refused(app, req, resp, &t, pk->account_id, "counter changed concurrently");
 		goto out;
 	}
 	if (r != 0)
+		goto out;
+	if (t.have_cred && (r = srv_redis_del(app->redis, t.kcred)) != 0)
 		goto out;
 	n_amr = srv_passkey_assurance(c->level, res.uv, &acr, amr);
 	if ((r = srv_signin_start(app, req, resp, pk->account_id, acr, amr, n_amr)) != 0)
@@ -629,6 +790,10 @@ static const char passkey_js[] =
     "  }\n"
     "  function addPasskey() {\n"
     "    post('/passkey/register/options').then(function (o) {\n"
+    "      if (o.status === 403 && o.body.error === 'reauth_required' && o.body.login) {\n"
+    "        window.location.assign(o.body.login);\n"
+    "        return null;\n"
+    "      }\n"
     "      if (o.status !== 200) throw new Error('options');\n"
     "      var p = o.body, challenge = p.challenge;\n"
     "      p.challenge = unb64u(challenge);\n"
@@ -641,6 +806,7 @@ static const char passkey_js[] =
     "          name: field('passkey_name') });\n"
     "      });\n"
     "    }).then(function (res) {\n"
+    "      if (!res) return;\n"
     "      if (res.status === 200 && res.body.ok) window.location.reload();\n"
     "      else showError();\n"
     "    }).catch(showError);\n"

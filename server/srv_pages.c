@@ -108,6 +108,8 @@ static const char *const strings[SRV_LANG_COUNT][S_STR_COUNT] = {
 		[S_HIST_DOC_VERIFIED] = "Thẻ căn cước của bạn được kiểm tra bởi",
 		[S_SIGNOUT_ALL] = "Đăng xuất khỏi mọi nơi",
 		[S_SIGNOUT_ALL_HINT] = "Kết thúc mọi phiên đăng nhập của bạn trên mọi thiết bị, kể cả phiên này.",
+		[S_PASSKEY_REAUTH] = "Để thêm khóa truy cập, bạn cần vừa mới đăng nhập. Vì an toàn, vui lòng đăng nhập lại.",
+		[S_PASSKEY_REAUTH_LINK] = "Đăng nhập lại để thêm khóa truy cập",
 	},
 	[SRV_LANG_EN] = {
 		[S_LANG_CODE] = "en",
@@ -211,6 +213,8 @@ static const char *const strings[SRV_LANG_COUNT][S_STR_COUNT] = {
 		[S_HIST_DOC_VERIFIED] = "Your ID card was checked by",
 		[S_SIGNOUT_ALL] = "Sign out everywhere",
 		[S_SIGNOUT_ALL_HINT] = "Ends every session of yours on every device, this one included.",
+		[S_PASSKEY_REAUTH] = "Adding a passkey needs a recent sign-in. For your safety, please sign in again.",
+		[S_PASSKEY_REAUTH_LINK] = "Sign in again to add a passkey",
 	},
 };
 

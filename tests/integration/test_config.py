@@ -61,6 +61,8 @@ try:
         ('data_dir', 'relative/path'), ('log_level', 'verbose'),
         ('http_timeout', '0'), ('http_timeout', 'ten'), ('http_threads', '-1'),
         ('session_idle_timeout', '5'), ('argon2_memlimit_kib', '1024'),
+        ('webauthn_attestation', 'always'), ('webauthn_attestation_roots', 'roots.pem'),
+        ('passkey_register_max_age', '0'), ('passkey_register_max_age', '86401'),
     ]
     for key, value in bad_values:
         text = ''.join((('%s = %s' % (key, value)) if l.startswith(key + ' ') else l) + '\n'
@@ -99,6 +101,52 @@ try:
     path = conf(GOOD.replace('log_level', 'x') + 'log_level = chatty\n')
     rc, out, err = run(['--config', path, 'keys', 'list'], binary=EIDCTL)
     t.ok(rc == 1 and path in err and 'log_level' in err, 'eidctl reports config errors the same way', err)
+
+    # passkey attestation policy: the roots file is checked at start-up
+    roots = os.path.join(os.path.dirname(__file__), '..', 'vectors', 'webauthn', 'roots.pem')
+    rc, out, err = run(['--config', conf(GOOD + 'webauthn_attestation = required\n'
+                                         'webauthn_attestation_roots = %s\n' % os.path.abspath(roots)),
+                        '--check-config'])
+    t.ok(rc == 0 and 'configuration OK' in out, 'attestation required with a PEM roots bundle passes', err)
+    rc, out, err = run(['--config', conf(GOOD + 'webauthn_attestation = optional\n'), '--check-config'])
+    t.ok(rc == 0, 'attestation optional needs no roots', err)
+    path = conf(GOOD + 'webauthn_attestation = required\n')
+    rc, out, err = run(['--config', path])
+    t.ok(rc == 1 and path in err and 'webauthn_attestation_roots' in err,
+         'attestation required without roots: eidd stops, naming the key', err)
+    nope = os.path.join(env.dir, 'no-roots.pem')
+    rc, out, err = run(['--config', conf(GOOD + 'webauthn_attestation_roots = %s\n' % nope)])
+    t.ok(rc == 1 and 'webauthn_attestation_roots' in err and nope in err and 'cannot open' in err,
+         'a missing roots file stops eidd, naming the key and the file', err)
+    empty = os.path.join(env.dir, 'empty.pem')
+    open(empty, 'w').close()
+    rc, out, err = run(['--config', conf(GOOD + 'webauthn_attestation = required\n'
+                                         'webauthn_attestation_roots = %s\n' % empty)])
+    t.ok(rc == 1 and 'webauthn_attestation_roots' in err and 'no readable PEM certificate' in err,
+         'an empty roots file stops eidd, naming the key', err)
+    junk = os.path.join(env.dir, 'junk.pem')
+    with open(junk, 'w') as f:
+        f.write('-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n')
+    rc, out, err = run(['--config', conf(GOOD + 'webauthn_attestation_roots = %s\n' % junk),
+                        '--check-config'])
+    t.ok(rc == 1 and 'webauthn_attestation_roots' in err, 'a roots file of junk is refused', err)
+    if os.geteuid() == 0:
+        t.skip('an unreadable roots file is refused', 'running as root: every file is readable')
+    else:
+        locked = os.path.join(env.dir, 'locked.pem')
+        with open(locked, 'wb') as f, open(roots, 'rb') as g:
+            f.write(g.read())
+        os.chmod(locked, 0)
+        rc, out, err = run(['--config', conf(GOOD + 'webauthn_attestation_roots = %s\n' % locked)])
+        t.ok(rc == 1 and 'webauthn_attestation_roots' in err and 'cannot open' in err,
+             'an unreadable roots file stops eidd, naming the key', err)
+    rc, out, err = run(['--config', conf(GOOD + 'webauthn_attestation_roots = /dev/zero\n'),
+                        '--check-config'])
+    t.ok(rc == 1 and 'webauthn_attestation_roots' in err and 'regular file' in err,
+         'a device as roots file is refused (it is never read)', err)
+    rc, out, err = run(['--config', conf(GOOD), '--check-config'],
+                       {'EID_WEBAUTHN_ATTESTATION': 'required', 'EID_WEBAUTHN_ATTESTATION_ROOTS': nope})
+    t.ok(rc == 1 and 'webauthn_attestation_roots' in err, 'the same from the environment', err)
 
     # eidd refuses to start when it cannot listen, with a message
     busy = os.path.join(env.dir, 'busy.conf')

@@ -426,7 +426,9 @@ try:
         slowest = max(x[1] for x in times) if times else 0
         t.ok(all(x[0] == 401 for x in times) and len(times) == 2 * ncpu, '%d sign-ins at once all answered' % (2 * ncpu),
              times)
-        t.ok(st == 200 and took < 0.25 and slowest > 2 * took,
+        # relative, so a busy machine does not fail it: with the workers all held by password
+        # checks (the old default of one per CPU) /jwks waited for one (~70% of the slowest)
+        t.ok(st == 200 and took < slowest / 4,
              'while %d password checks run, /jwks answers at once (%.3f s; the slowest sign-in took %.2f s)'
              % (2 * ncpu, took, slowest))
         with open('/proc/%d/status' % heavy.proc.pid) as f:

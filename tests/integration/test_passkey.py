@@ -6,13 +6,22 @@ and account level, ID token at a relying party), and the refusals the issue list
 HTTP level: reused and expired-or-foreign challenges, replayed assertion, wrong origin,
 wrong rp id, type swapped, UP=0, another user's userHandle, tampered signature, unknown
 credential, counter going backwards (the credential is then blocked as possibly cloned),
-CSRF; and the audit trail of each."""
+CSRF; and the audit trail of each. Then: sign-in throttling per client IP and per
+credential id (429 + Retry-After; other IPs and credentials unaffected; audited), and, on
+a second eidd with webauthn_attestation = required and passkey_register_max_age = 4, the
+attestation policy (none and self attestation refused, packed full attestation accepted
+only when it chains to the configured roots) and the recent-sign-in rule for adding a
+passkey (JSON error with a sign-in link, the account page's link, fresh again after a
+new sign-in)."""
 import hashlib
+import http.client
 import json
 import os
 import sqlite3
 import sys
+import time
 import urllib.parse
+from unittest import mock
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'unit', 'server'))
@@ -34,12 +43,21 @@ class Authenticator:
         self.count = 0
         self.user_handle = None
 
-    def create(self, options, origin, typ='webauthn.create'):
+    def create(self, options, origin, typ='webauthn.create', fmt='none', pki=None, chain=None):
+        """fmt 'none'; 'packed' with self attestation, or full with pki's key and chain."""
         self.user_handle = b64u_dec(options['user']['id'])
         cd = wv.client_data(typ, b64u_dec(options['challenge']), origin)
         ad = wv.auth_data(UP | UV | AT, self.count, options['rp']['id'],
-                          (bytes(16), self.cred_id, self.key.cose()))
-        ao = wv.cbor({'fmt': 'none', 'attStmt': {}, 'authData': ad})
+                          (wv.AAGUID if fmt == 'packed' else bytes(16), self.cred_id,
+                           self.key.cose()))
+        signed = ad + hashlib.sha256(cd).digest()
+        if fmt == 'none':
+            stmt = {}
+        elif chain is None:
+            stmt = {'alg': self.key.alg, 'sig': self.key.sign(signed)}
+        else:
+            stmt = {'alg': wv.ALG_ES256, 'sig': pki['att_key'].sign(signed), 'x5c': chain}
+        ao = wv.cbor({'fmt': fmt, 'attStmt': stmt, 'authData': ad})
         return {'challenge': options['challenge'], 'client_data_json': b64u(cd),
                 'attestation_object': b64u(ao)}
 
@@ -59,6 +77,46 @@ class Authenticator:
                 'signature': b64u(sig), 'user_handle': b64u(uh) if uh else ''}
 
 
+def make_pki():
+    """An attestation PKI like webauthn_vectors.make_pki()'s, with names of its own: the
+    roots bundle below also holds the unit vectors' root, and OpenSSL picks an issuer
+    among same-named roots without key identifiers by name alone."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(4)]
+    root_key, inter_key, att_key, evil_key = keys
+    root_name = wv.name('eid-server HTTP test attestation root')
+    root = wv.cert(root_name, root_key, root_name, root_key, True)
+    inter = wv.cert(wv.name('eid-server HTTP test attestation CA'), inter_key, root_name,
+                    root_key, True)
+    leaf_name = wv.name('eid-server HTTP test authenticator', 'Authenticator Attestation')
+    leaf = wv.cert(leaf_name, att_key, inter.subject, inter_key, False, wv.AAGUID)
+    evil_name = wv.name('eid-server HTTP untrusted root')
+    evil_root = wv.cert(evil_name, evil_key, evil_name, evil_key, True)
+    evil_leaf = wv.cert(leaf_name, att_key, evil_name, evil_key, False, wv.AAGUID)
+    return {'root_pem': root.public_bytes(wv.serialization.Encoding.PEM),
+            'att_key': wv.Key(wv.ALG_ES256, att_key),
+            'chain': [wv.der(leaf), wv.der(inter)],
+            'chain_untrusted': [wv.der(evil_leaf), wv.der(evil_root)]}
+
+
+class IPBrowser(Browser):
+    """A Browser whose connections come from another loopback address (127.0.0.x), so
+    that the server sees another client IP."""
+
+    def __init__(self, env, ip):
+        super().__init__(env)
+        self.ip = ip
+
+    def request(self, *args, **kw):
+        real = http.client.HTTPConnection
+        ip = self.ip
+
+        def connect(host, port, timeout=30):
+            return real(host, port, timeout=timeout, source_address=(ip, 0))
+        with mock.patch.object(http.client, 'HTTPConnection', connect):
+            return super().request(*args, **kw)
+
+
 def post_json(br, path, fields):
     st, h, body = br.request('POST', path, fields)
     try:
@@ -72,12 +130,22 @@ def login_page(br, return_to='/'):
     return form_fields(body).get('csrf', ''), body
 
 
-def passkey_sign_in(env, br, auth, return_to='/', **kw):
+def passkey_attempt(env, br, auth, return_to='/', **kw):
+    """A whole passkey sign-in from the login page: (status, headers, JSON answer)."""
     csrf, _ = login_page(br, return_to)
     st, opts = post_json(br, '/passkey/login/options', {'csrf': csrf})
     fields = auth.get(opts, env.issuer, **kw)
     fields.update({'csrf': csrf, 'return_to': return_to})
-    return post_json(br, '/passkey/login', fields)
+    st, h, body = br.request('POST', '/passkey/login', fields)
+    try:
+        return st, h, json.loads(body)
+    except ValueError:
+        return st, h, None
+
+
+def passkey_sign_in(env, br, auth, return_to='/', **kw):
+    st, _, js = passkey_attempt(env, br, auth, return_to, **kw)
+    return st, js
 
 
 def audit_rows(env, action):
@@ -127,7 +195,8 @@ try:
          len(b64u_dec(ropts['user']['id'])) == 16 and
          ropts['authenticatorSelection']['residentKey'] == 'required' and
          [p['alg'] for p in ropts['pubKeyCredParams']] == [-7, -8, -257] and
-         ropts['excludeCredentials'] == [], 'registration options', ropts)
+         ropts['excludeCredentials'] == [] and ropts['attestation'] == 'none',
+         'registration options (attestation none by default)', ropts)
     t.ok(a.account.encode() not in b64u_dec(ropts['user']['id']), 'the user handle is not the account id')
     reg = key_a.create(ropts, origin)
     st, js = post_json(br, '/passkey/register', dict(reg, csrf='x' * 43))
@@ -242,23 +311,24 @@ try:
     refused('tampered signature: refused', tamper=True)
     refused('unknown credential: refused', cred_id=hashlib.sha256(b'nobody').digest())
 
-    # replay: the very same request again, and a new assertion on a used challenge
+    # replay: the very same request again, and a new assertion on a used challenge (with
+    # b's passkey: a's has failed 6 times already, and 10 would lock it, see below)
     br_r = Browser(env)
     csrf_r, _ = login_page(br_r)
     st, o = post_json(br_r, '/passkey/login/options', {'csrf': csrf_r})
-    fields = dict(key_a.get(o, origin), csrf=csrf_r, return_to='/')
+    fields = dict(key_b.get(o, origin), csrf=csrf_r, return_to='/')
     st1, _ = post_json(br_r, '/passkey/login', fields)
     st2, js2 = post_json(br_r, '/passkey/login', fields)
     t.ok(st1 == 200 and (st2, js2) == (401, {'error': 'refused'}), 'a replayed assertion is refused',
          (st1, st2, js2))
     br_r2 = Browser(env)
     csrf_r2, _ = login_page(br_r2)
-    st, js = post_json(br_r2, '/passkey/login', dict(key_a.get(o, origin), csrf=csrf_r2))
+    st, js = post_json(br_r2, '/passkey/login', dict(key_b.get(o, origin), csrf=csrf_r2))
     t.eq((st, js), (401, {'error': 'refused'}), 'a used challenge with a fresh signature: refused')
-    st, js = post_json(br_r2, '/passkey/login', dict(key_a.get(
+    st, js = post_json(br_r2, '/passkey/login', dict(key_b.get(
         {'challenge': b64u(os.urandom(32)), 'rpId': '127.0.0.1'}, origin), csrf=csrf_r2))
     t.eq((st, js), (401, {'error': 'refused'}), 'a challenge never issued: refused')
-    st, js = post_json(br_r2, '/passkey/login', dict(key_a.get(o, origin), csrf='bad'))
+    st, js = post_json(br_r2, '/passkey/login', dict(key_b.get(o, origin), csrf='bad'))
     t.eq((st, js), (403, {'error': 'csrf'}), 'passkey sign-in without a valid CSRF token: 403')
 
     fails = audit_rows(env, 'login.passkey')[before:]
@@ -292,7 +362,124 @@ try:
     t.ok(len(audit_rows(env, 'passkey.register')) >= 2 and
          any(o == 'success' for _, o, _ in audit_rows(env, 'login.passkey')),
          'registrations and sign-ins are audited')
+
+    # ---- throttling: per client IP ...
+    rows_before = len(audit_rows(env, 'login.passkey'))
+    ip_a = IPBrowser(env, '127.0.0.2')
+    sts = [passkey_sign_in(env, ip_a, key_b, cred_id=os.urandom(32))[0] for _ in range(20)]
+    t.ok(sts == [401] * 20, '20 failed passkey sign-ins from one IP: each refused alike', sts)
+    st, h, js = passkey_attempt(env, ip_a, key_b, cred_id=os.urandom(32))
+    t.ok(st == 429 and js == {'error': 'throttled'} and int(h.get('retry-after', '0')) >= 60,
+         'the next one from that IP: 429 throttled with Retry-After', (st, h, js))
+    st, h, js = passkey_attempt(env, ip_a, key_b)
+    t.eq((st, js), (429, {'error': 'throttled'}), 'even a good assertion from the locked IP: 429')
+    st, js = passkey_sign_in(env, IPBrowser(env, '127.0.0.3'), key_b)
+    t.eq((st, js), (200, {'redirect': '/'}), 'a good assertion from another IP still signs in')
+
+    # ... and per credential id
+    key_c = Authenticator(b'citizen b second')
+    _, _, acctb = brb.get('/account')
+    csrf_b = form_fields(acctb)['csrf']
+    st, o = post_json(brb, '/passkey/register/options', {'csrf': csrf_b})
+    st, js = post_json(brb, '/passkey/register', dict(key_c.create(o, origin), csrf=csrf_b))
+    t.eq(st, 200, 'b registers a second passkey')
+    ip_c = IPBrowser(env, '127.0.0.4')
+    sts = [passkey_sign_in(env, ip_c, key_c, tamper=True)[0] for _ in range(10)]
+    t.ok(sts == [401] * 10, '10 bad signatures for one credential: each refused', sts)
+    st, h, js = passkey_attempt(env, IPBrowser(env, '127.0.0.5'), key_c)
+    t.ok(st == 429 and js == {'error': 'throttled'} and 'retry-after' in h,
+         'then that credential is locked: a good assertion from another IP gets 429', (st, js))
+    st, js = passkey_sign_in(env, IPBrowser(env, '127.0.0.5'), key_b)
+    t.eq(st, 200, "b's other passkey still signs in from there")
+    # a success clears the credential's count
+    ip_d = IPBrowser(env, '127.0.0.6')
+    sts = [passkey_sign_in(env, ip_d, key_b, tamper=True)[0] for _ in range(9)]
+    sts.append(passkey_sign_in(env, ip_d, key_b)[0])
+    sts.append(passkey_sign_in(env, ip_d, key_b, tamper=True)[0])
+    sts.append(passkey_sign_in(env, ip_d, key_b)[0])
+    t.eq(sts, [401] * 9 + [200, 401, 200], 'a successful sign-in resets the credential count')
+    rows = audit_rows(env, 'login.passkey')[rows_before:]
+    results = [(o, json.loads(d).get('result')) for _, o, d in rows]
+    t.ok(results.count(('failure', 'failed')) == 40 and results.count(('failure', 'throttled')) == 3
+         and results.count(('success', 'ok')) == 4,
+         'every failed and every throttled attempt is audited', results)
+
     t.ok(a.idn not in env.logtext(), 'no ID number in the log')
+
+    # ---- a second eidd: attestation required, adding a passkey needs a 4 s old sign-in
+    pki = make_pki()
+    roots = os.path.join(env.dir, 'roots.pem')
+    with open(os.path.join(os.path.dirname(__file__), '..', 'vectors', 'webauthn', 'roots.pem'),
+              'rb') as f:
+        bundle = f.read()
+    with open(roots, 'wb') as f:       # a bundle: the unit vectors' root and this run's
+        f.write(bundle + pki['root_pem'])
+    env2 = Env(extra_config='webauthn_attestation = required\nwebauthn_attestation_roots = %s\n'
+               'passkey_register_max_age = 4\n' % roots)
+    try:
+        env2.start()
+        c2 = Citizen(env2)
+        br2 = Browser(env2)
+        sign_in(br2, c2, '/login?return_to=/account')
+        signed_at = time.time()
+        _, _, acct2 = br2.get('/account?ui_locales=en')
+        csrf2 = form_fields(acct2)['csrf']
+        t.ok('id="passkey-add-box"' in acct2 and 'passkey-reauth' not in acct2,
+             'just signed in: the account page offers to add a passkey')
+
+        def register(auth, **kw):
+            st, o = post_json(br2, '/passkey/register/options', {'csrf': csrf2})
+            if st != 200:
+                return st, o, {}
+            st, js = post_json(br2, '/passkey/register',
+                               dict(auth.create(o, env2.issuer, **kw), csrf=csrf2))
+            return st, js, o
+
+        st, js, o = register(Authenticator(b'att none'))
+        t.eq(o.get('attestation'), 'direct', 'attestation required: the options ask for direct')
+        t.eq((st, js), (400, {'error': 'attestation'}), 'attestation required: fmt none refused')
+        st, js, _ = register(Authenticator(b'att self'), fmt='packed')
+        t.eq((st, js), (400, {'error': 'attestation'}), 'attestation required: packed self refused')
+        st, js, _ = register(Authenticator(b'att untrusted'), fmt='packed', pki=pki,
+                             chain=pki['chain_untrusted'])
+        t.eq((st, js), (400, {'error': 'attestation'}),
+             'attestation required: packed full from an untrusted root refused')
+        key_t = Authenticator(b'att trusted')
+        st, js, _ = register(key_t, fmt='packed', pki=pki, chain=pki['chain'])
+        t.ok(st == 200 and js.get('ok') is True,
+             'attestation required: packed full chaining to the configured roots accepted', js)
+        db = sqlite3.connect(os.path.join(env2.data, 'eid.db'))
+        atts = [r[0] for r in db.execute("SELECT json_extract(metadata, '$.attestation') "
+                                         "FROM credentials WHERE type = 'passkey'")]
+        db.close()
+        t.eq(atts, ['trusted'], 'only the trusted passkey is stored, marked trusted')
+        reasons = [json.loads(d).get('reason') for _, o, d in audit_rows(env2, 'passkey.register')
+                   if o == 'failure']
+        t.eq(reasons, ['attestation required', 'attestation required',
+                       'attestation chain untrusted'], 'each refusal is audited with its reason')
+        st, js = passkey_sign_in(env2, Browser(env2), key_t)
+        t.eq(st, 200, 'the attested passkey signs in')
+
+        # the sign-in grows old
+        time.sleep(max(0.0, signed_at + 5.5 - time.time()))
+        st, js = post_json(br2, '/passkey/register/options', {'csrf': csrf2})
+        t.ok(st == 403 and js.get('error') == 'reauth_required' and js.get('max_age') == 4 and
+             js.get('login') == '/login?return_to=%2Faccount&ui_locales=vi',
+             'a 5 s old sign-in: registration options refused, with a sign-in link', (st, js))
+        _, _, acct2 = br2.get('/account?ui_locales=en')
+        t.ok('href="/login?return_to=%2Faccount&amp;ui_locales=en" id="passkey-reauth-link"' in acct2
+             and 'Sign in again to add a passkey' in acct2 and 'passkey-add-box' not in acct2,
+             'the account page links to signing in again instead of offering to add', acct2)
+        st, h, _ = sign_in(br2, c2, '/login?return_to=%2Faccount&ui_locales=en')
+        t.ok(st == 303 and h.get('location', '').endswith('/account'),
+             'signing in again through that link leads back to /account', (st, h))
+        _, _, acct2 = br2.get('/account?ui_locales=en')
+        csrf2 = form_fields(acct2)['csrf']
+        st, o = post_json(br2, '/passkey/register/options', {'csrf': csrf2})
+        t.ok(st == 200 and 'id="passkey-add-box"' in acct2,
+             'after a new sign-in a passkey can be added again', (st, o))
+    finally:
+        env2.close()
 finally:
     env.close()
 sys.exit(t.done())
