@@ -328,6 +328,22 @@ try:
     st, js = post_json(br_r2, '/passkey/login', dict(key_b.get(
         {'challenge': b64u(os.urandom(32)), 'rpId': '127.0.0.1'}, origin), csrf=csrf_r2))
     t.eq((st, js), (401, {'error': 'refused'}), 'a challenge never issued: refused')
+    # an expired challenge: a fresh one's Redis entry has a short TTL; made to expire now
+    def redis_keys(pattern):
+        reply = env.redis.command('KEYS', pattern).split(b'\r\n')
+        return [x.decode() for x in reply[2::2] if x]
+    br_e = Browser(env)
+    csrf_e, _ = login_page(br_e)
+    known = set(redis_keys('eid:wachal:*'))
+    st, o = post_json(br_e, '/passkey/login/options', {'csrf': csrf_e})
+    fresh = [k for k in redis_keys('eid:wachal:*') if k not in known]
+    ttls = [int(env.redis.command('TTL', k)[1:].split(b'\r\n')[0]) for k in fresh]
+    t.ok(len(fresh) == 1 and 0 < ttls[0] <= 300, 'a sign-in challenge is kept at most 300 s', ttls)
+    for k in fresh:
+        env.redis.command('PEXPIRE', k, 1)
+    time.sleep(0.05)
+    st, js = post_json(br_e, '/passkey/login', dict(key_b.get(o, origin), csrf=csrf_e))
+    t.eq((st, js), (401, {'error': 'refused'}), 'an expired challenge: refused')
     st, js = post_json(br_r2, '/passkey/login', dict(key_b.get(o, origin), csrf='bad'))
     t.eq((st, js), (403, {'error': 'csrf'}), 'passkey sign-in without a valid CSRF token: 403')
 
