@@ -21,6 +21,7 @@
 #include "srv_authorize.h"
 #include "srv_grants.h"
 #include "srv_log.h"
+#include "srv_oauth_client.h"
 #include "srv_pages.h"
 #include "srv_session.h"
 #include "srv_web.h"
@@ -324,7 +325,7 @@ load_client(struct srv_app *app, const char *client_id, struct srv_client **c)
 	*c = NULL;
 	if (client_id == NULL || strlen(client_id) > 128)
 		return 0;
-	r = srv_store_client_get(app->store, client_id, c);
+	r = srv_oauth_client_get(app, client_id, c);   /* the per-thread client cache */
 	if (r == EID_ERR_NOT_FOUND || r == EID_ERR_INVALID_ARGUMENT) {
 		*c = NULL;
 		return 0;

@@ -31,13 +31,13 @@
 
 #include "cx_util.h"
 #include "srv_card.h"
-#include "srv_card_store.h"
 #include "srv_documents.h"
 #include "srv_handle_card.h"
 #include "srv_log.h"
 #include "srv_pages.h"
 #include "srv_session.h"
 #include "srv_signin.h"
+#include "srv_store.h"
 #include "srv_web.h"
 
 #define SRV_CARD_CODE_TTL       300     /* seconds a code can be used */
@@ -53,6 +53,8 @@
 #define CARD_VERIFICATION_ID_BYTES 16
 
 static const char *const amr_sc[] = { "sc" };     /* RFC 8176: smart card */
+
+_Static_assert(SRV_CARD_REF_BYTES == SRV_STORE_CARD_REF_BYTES, "the store keeps srv_card_ref()");
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -657,7 +659,7 @@ srv_handle_card_bind(struct srv_app *app, const struct srv_req *req, struct srv_
 		r = EID_ERR_NOMEM;
 		goto out;
 	}
-	r = srv_card_store_bind(app, cit->id, ref, meta_text, (int64_t)app->now());
+	r = srv_store_card_bind(app->store, cit->id, ref, meta_text, (int64_t)app->now());
 	if (r == EID_ERR_EXISTS) {
 		(void)json_object_set_new(details, "error", json_string("card_bound_elsewhere"));
 		audit(app, account, "card.bind", account, "failure", details);
@@ -721,7 +723,7 @@ srv_handle_card_login_api(struct srv_app *app, const struct srv_req *req, struct
 		if (r == 0 && (cit->disabled || cit->level < 2 || strcmp(cit->citizen_id, d.citizen_id) != 0))
 			r = EID_ERR_NOT_FOUND;
 		if (r == 0 && (r = card_ref_of(app, &d, ref)) == 0)
-			r = srv_card_store_check(app, cit->id, ref, (int64_t)app->now());
+			r = srv_store_card_check(app->store, cit->id, ref, (int64_t)app->now());
 		if (r == EID_ERR_NOT_FOUND)
 			error = "card_not_bound";
 		else if (r != 0)

@@ -469,9 +469,85 @@ srv_redis_ping(struct srv_redis *r)
 	return simple(r, 1, argv, 1, NULL);
 }
 
+/* A reply element that may be a member: a string of 1..SRV_REDIS_MEMBER_MAX bytes, no NUL. */
+static int
+member_ok(const redisReply *e)
+{
+	return e != NULL && e->type == REDIS_REPLY_STRING && e->len > 0 &&
+	    e->len <= SRV_REDIS_MEMBER_MAX && memchr(e->str, '\0', e->len) == NULL;
+}
+
+void
+srv_redis_members_free(char **members, size_t n)
+{
+	size_t i;
+
+	if (members == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(members[i]);
+	free(members);
+}
+
+int
+srv_redis_zrange_by_score(struct srv_redis *r, const char *key, long long min_score,
+    long long max_score, size_t max_members, char ***members, size_t *n)
+{
+	char lo[24], hi[24], cnt[24];
+	const char *argv[7] = { "ZRANGEBYSCORE", key, lo, hi, "LIMIT", "0", cnt };
+	size_t argvlen[7];
+	char **v = NULL;
+	size_t i, got = 0;
+	redisReply *rep;
+	int e, k;
+
+	*members = NULL;
+	*n = 0;
+	if (max_members == 0 || max_members > 1000 || min_score > max_score)
+		return EID_ERR_INVALID_ARGUMENT;
+	snprintf(lo, sizeof(lo), "%lld", min_score);
+	snprintf(hi, sizeof(hi), "%lld", max_score);
+	snprintf(cnt, sizeof(cnt), "%zu", max_members);
+	for (k = 0; k < 7; k++)
+		argvlen[k] = strlen(argv[k]);
+	if ((e = run(r, 7, argv, argvlen, 1, &rep)) != 0)
+		return e;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements > max_members) {
+		e = EID_ERR_REDIS;
+		goto out;
+	}
+	if (rep->elements > 0 && (v = calloc(rep->elements, sizeof(*v))) == NULL) {
+		e = EID_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < rep->elements; i++) {
+		const redisReply *el = rep->element[i];
+
+		if (!member_ok(el)) {
+			e = EID_ERR_REDIS;
+			goto out;
+		}
+		if ((v[i] = malloc(el->len + 1)) == NULL) {
+			e = EID_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(v[i], el->str, el->len);
+		v[i][el->len] = '\0';
+		got++;
+	}
+	*members = v;
+	*n = got;
+	v = NULL;
+	got = 0;
+out:
+	srv_redis_members_free(v, got);
+	freeReplyObject(rep);
+	return e;
+}
+
 /* ---- the back-channel logout queue (srv_backchannel) ---- */
 
-#define REDIS_MAX_MEMBER 256
+#define REDIS_MAX_MEMBER SRV_REDIS_MEMBER_MAX
 
 int
 srv_redis_zclaim_due(struct srv_redis *r, const char *key, long long now, long long lease_until,

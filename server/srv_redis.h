@@ -52,6 +52,17 @@ int srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const 
     unsigned ttl_seconds) EID_WARN_UNUSED;
 int srv_redis_zrem(struct srv_redis *r, const char *key, const char *member) EID_WARN_UNUSED;
 int srv_redis_zcount_from(struct srv_redis *r, const char *key, long long min_score, long long *out) EID_WARN_UNUSED;
+/*
+ * ZRANGEBYSCORE key min max LIMIT 0 max_members: up to max_members (1..1000) members
+ * whose score is in [min_score, max_score], lowest score first. *members is a malloc'd
+ * array of *n malloc'd NUL-terminated strings (free with srv_redis_members_free); an
+ * empty or missing set gives 0 with *n = 0. A member longer than SRV_REDIS_MEMBER_MAX
+ * or holding a NUL byte is EID_ERR_REDIS.
+ */
+#define SRV_REDIS_MEMBER_MAX 256
+int srv_redis_zrange_by_score(struct srv_redis *r, const char *key, long long min_score,
+    long long max_score, size_t max_members, char ***members, size_t *n) EID_WARN_UNUSED;
+void srv_redis_members_free(char **members, size_t n);
 /* PING (for /readyz). */
 int srv_redis_ping(struct srv_redis *r) EID_WARN_UNUSED;
 

@@ -1,4 +1,5 @@
 /* srv_session.c - SSO sessions in Redis (see srv_session.h). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,24 @@
 #include "srv_web.h"
 
 #define SESSION_INDEX "eid:sessions"
+#define ACCOUNT_INDEX_SECTION "acctsess"    /* "eid:acctsess:<hash(account id)>" */
+#define SESSION_KEY_PREFIX "eid:sess:"      /* srv_redis_key(.., "sess", ..) */
+#define END_BATCH 64                        /* index members read per round trip */
+
+static void
+account_index_key(struct srv_app *app, const char *account_id, char key[SRV_REDIS_KEY_MAX])
+{
+	srv_redis_key(app->redis, ACCOUNT_INDEX_SECTION, account_id, strlen(account_id), key);
+}
+
+/* The data's account id, or NULL when it has none (such a session is not indexed). */
+static const char *
+data_account(const json_t *data)
+{
+	const char *a = json_string_value(json_object_get(data, "account"));
+
+	return a != NULL && a[0] != '\0' ? a : NULL;
+}
 
 static unsigned
 ttl_for(const struct srv_app *app, time_t now, time_t expires)
@@ -24,10 +43,11 @@ ttl_for(const struct srv_app *app, time_t now, time_t expires)
 int
 srv_session_create(struct srv_app *app, const json_t *data, struct srv_session *out)
 {
-	char key[SRV_REDIS_KEY_MAX], *text = NULL;
+	char key[SRV_REDIS_KEY_MAX], ikey[SRV_REDIS_KEY_MAX], *text = NULL;
+	const char *account;
 	time_t now = app->now();
 	json_t *copy = NULL;
-	int r;
+	int r, stored = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((copy = json_deep_copy(data)) == NULL)
@@ -45,13 +65,24 @@ srv_session_create(struct srv_app *app, const json_t *data, struct srv_session *
 	if ((r = srv_redis_set(app->redis, key, text, strlen(text),
 	    ttl_for(app, now, out->expires), 1)) != 0)
 		goto out;
-	/* the index member is the hashed key, never the id itself */
+	stored = 1;
+	/* the index members are the hashed key, never the id itself */
 	if ((r = srv_redis_zadd(app->redis, SESSION_INDEX, (long long)out->expires, key,
 	    app->cfg->session_max_lifetime)) != 0)
 		goto out;
+	if ((account = data_account(copy)) != NULL) {
+		account_index_key(app, account, ikey);
+		if ((r = srv_redis_zadd(app->redis, ikey, (long long)out->created, key,
+		    app->cfg->session_max_lifetime)) != 0)
+			goto out;
+	}
 	out->data = copy;
 	copy = NULL;
 out:
+	/* a session that is not in its indexes must not live */
+	if (r != 0 && stored && (srv_redis_del(app->redis, key) != 0 ||
+	    srv_redis_zrem(app->redis, SESSION_INDEX, key) != 0))
+		log_warn("session_destroy_failed", LS("reason", "index write failed"));
 	free(text);
 	json_decref(copy);
 	if (r != 0)
@@ -117,16 +148,103 @@ srv_session_save(struct srv_app *app, struct srv_session *s)
 	return r;
 }
 
+/*
+ * Take the session stored under its hashed key (GETDEL: one caller gets it) and drop it
+ * from the indexes. *data: its JSON (caller's; NULL if gone or unreadable), set even
+ * when dropping an index entry then fails. 0, EID_ERR_NOT_FOUND when it was gone already
+ * (its global index entry is dropped all the same), or a Redis error.
+ */
+static int
+take_by_key(struct srv_app *app, const char *key, json_t **data)
+{
+	char ikey[SRV_REDIS_KEY_MAX];
+	const char *account;
+	uint8_t *val = NULL;
+	size_t len = 0;
+	int r, found;
+
+	*data = NULL;
+	r = srv_redis_take(app->redis, key, &val, &len);
+	if (r != 0 && r != EID_ERR_NOT_FOUND)
+		return r;
+	found = r == 0;
+	if (found) {
+		*data = json_loadb((const char *)val, len, JSON_REJECT_DUPLICATES, NULL);
+		cx_wipe(val, len);
+		free(val);
+		if (*data != NULL && !json_is_object(*data)) {
+			json_decref(*data);
+			*data = NULL;
+		}
+	}
+	if (*data != NULL && (account = data_account(*data)) != NULL) {
+		account_index_key(app, account, ikey);
+		if ((r = srv_redis_zrem(app->redis, ikey, key)) != 0)
+			return r;
+	}
+	if ((r = srv_redis_zrem(app->redis, SESSION_INDEX, key)) != 0)
+		return r;
+	return found ? 0 : EID_ERR_NOT_FOUND;
+}
+
 int
 srv_session_destroy(struct srv_app *app, const char *id)
 {
 	char key[SRV_REDIS_KEY_MAX];
+	json_t *data = NULL;
 	int r;
 
 	srv_redis_key(app->redis, "sess", id, strlen(id), key);
-	if ((r = srv_redis_del(app->redis, key)) != 0)
-		return r;
-	return srv_redis_zrem(app->redis, SESSION_INDEX, key);
+	r = take_by_key(app, key, &data);
+	json_decref(data);
+	return r == EID_ERR_NOT_FOUND ? 0 : r;
+}
+
+int
+srv_session_end_account(struct srv_app *app, const char *account_id, unsigned *ended)
+{
+	char ikey[SRV_REDIS_KEY_MAX];
+	long long now = (long long)app->now();
+	char **m = NULL;
+	size_t n = 0, i, seen = 0;
+	json_t *data;
+	unsigned cnt = 0;
+	int r = 0;
+
+	if (ended != NULL)
+		*ended = 0;
+	if (account_id == NULL || account_id[0] == '\0')
+		return EID_ERR_INVALID_ARGUMENT;
+	account_index_key(app, account_id, ikey);
+	while (seen < SRV_SESSION_END_MAX) {
+		/* the oldest members first; each one handled leaves the set */
+		if ((r = srv_redis_zrange_by_score(app->redis, ikey, LLONG_MIN, now, END_BATCH,
+		    &m, &n)) != 0 || n == 0)
+			break;
+		for (i = 0; i < n && r == 0 && seen < SRV_SESSION_END_MAX; i++, seen++) {
+			/* only ever a session key: a tampered index names no other key */
+			if (strncmp(m[i], SESSION_KEY_PREFIX, strlen(SESSION_KEY_PREFIX)) == 0) {
+				r = take_by_key(app, m[i], &data);
+				if (data != NULL) {     /* it was alive: ours to announce */
+					srv_session_ended(app, data);
+					cnt++;
+				}
+				json_decref(data);
+				if (r == EID_ERR_NOT_FOUND)
+					r = 0;
+			}
+			/* gone, unreadable or not a session key: out of the account's set */
+			if (r == 0)
+				r = srv_redis_zrem(app->redis, ikey, m[i]);
+		}
+		srv_redis_members_free(m, n);
+		m = NULL;
+		if (r != 0)
+			break;
+	}
+	if (ended != NULL)
+		*ended = cnt;
+	return r;
 }
 
 void

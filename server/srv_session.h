@@ -7,6 +7,14 @@
  * idle (every use pushes the TTL forward, up to) and absolute (created + max lifetime,
  * never extended). A sorted set "eid:sessions" (score = absolute expiry) lets /metrics
  * count live sessions without scanning keys.
+ *
+ * Per-account index: a session whose data has a string "account" is also recorded in
+ * the sorted set "eid:acctsess:<hash(account id)>" (score = created; members are the
+ * sessions' hashed Redis keys, never the ids; the set's TTL is raised to the longest
+ * session lifetime at each add). srv_session_create adds to it (a session that cannot be
+ * indexed is deleted again: no session of an account may escape "sign out everywhere"),
+ * srv_session_destroy removes from it, and srv_session_end_account reads it to end every
+ * session of an account. Members whose session already ended are dropped when read.
  */
 #ifndef SRV_SESSION_H
 #define SRV_SESSION_H
@@ -28,14 +36,24 @@ struct srv_session {
 	time_t created, expires;    /* absolute expiry */
 };
 
-/* Create a session holding `data` (borrowed; copied). */
+/* Create a session holding `data` (borrowed; copied), indexed under its "account". */
 int srv_session_create(struct srv_app *app, const json_t *data, struct srv_session *out) EID_WARN_UNUSED;
 /* Load by id and extend its idle TTL. EID_ERR_NOT_FOUND if unknown or expired. */
 int srv_session_load(struct srv_app *app, const char *id, struct srv_session *out) EID_WARN_UNUSED;
 /* Write back s->data (after a change), keeping the expiry. EID_ERR_NOT_FOUND if the
  * session ended meanwhile. */
 int srv_session_save(struct srv_app *app, struct srv_session *s) EID_WARN_UNUSED;
+/* Delete the session (and its index entries); 0 also when it was gone already. */
 int srv_session_destroy(struct srv_app *app, const char *id) EID_WARN_UNUSED;
+/*
+ * End every session of account_id started up to now (at most SRV_SESSION_END_MAX per
+ * call): each one still alive is taken atomically (GETDEL, so two concurrent calls never
+ * end the same session twice), announced with srv_session_ended and removed from the
+ * indexes. *ended (may be NULL) counts the live sessions ended.
+ */
+#define SRV_SESSION_END_MAX 1000
+int srv_session_end_account(struct srv_app *app, const char *account_id, unsigned *ended)
+    EID_WARN_UNUSED;
 void srv_session_clear(struct srv_session *s);
 /*
  * A session is ending (sign-out, end_session, sign out everywhere): tell the relying

@@ -8,9 +8,6 @@
 #include "srv_signin.h"
 #include "srv_web.h"
 
-/* srv_session.c's index of live sessions (members: hashed session keys). */
-#define SESSION_INDEX "eid:sessions"
-#define END_ALL_MAX 1000            /* sessions ended per call at most */
 
 const char *
 srv_signin_safe_return_to(const char *v)
@@ -31,17 +28,11 @@ srv_signin_safe_return_to(const char *v)
 	return v;
 }
 
-static void
-account_index_key(struct srv_app *app, const char *account_id, char key[SRV_REDIS_KEY_MAX])
-{
-	srv_redis_key(app->redis, "acctsess", account_id, strlen(account_id), key);
-}
-
 int
 srv_signin_start(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
     const char *account_id, const char *acr, const char *const *amr, size_t n_amr)
 {
-	char old[SRV_SESSION_ID_LEN], skey[SRV_REDIS_KEY_MAX], ikey[SRV_REDIS_KEY_MAX];
+	char old[SRV_SESSION_ID_LEN];
 	const char *cookie = srv_req_header(req, "cookie");
 	char sid[CX_B64URL_LEN(16)];
 	struct srv_session s;
@@ -95,18 +86,14 @@ srv_signin_start(struct srv_app *app, const struct srv_req *req, struct srv_resp
 	json_decref(carried);
 	if (data == NULL)
 		return EID_ERR_NOMEM;
+	/* indexed under the account by srv_session_create (for sign out everywhere) */
 	r = srv_session_create(app, data, &s);
 	json_decref(data);
 	if (r != 0)
 		return r;
-	srv_redis_key(app->redis, "sess", s.id, strlen(s.id), skey);
-	account_index_key(app, account_id, ikey);
-	r = srv_redis_zadd(app->redis, ikey, (long long)s.created, skey,
-	    app->cfg->session_max_lifetime);
-	if (r == 0)
-		r = srv_web_set_cookie(app, resp, SRV_SESSION_COOKIE, s.id, "SameSite=Lax");
-	if (r != 0 && srv_session_destroy(app, s.id) != 0)  /* an unindexed session must not live */
-		log_warn("session_destroy_failed", LS("reason", "index write failed"));
+	r = srv_web_set_cookie(app, resp, SRV_SESSION_COOKIE, s.id, "SameSite=Lax");
+	if (r != 0 && srv_session_destroy(app, s.id) != 0)  /* a session nobody holds */
+		log_warn("session_destroy_failed", LS("reason", "cookie not set"));
 	srv_session_clear(&s);
 	return r;
 }
@@ -130,62 +117,9 @@ srv_signin_current(struct srv_app *app, const struct srv_req *req, struct srv_se
 	return r;
 }
 
-/* End the session stored under its hashed key skey (if still alive); 1 if it was. */
-static int
-end_by_key(struct srv_app *app, const char *skey)
-{
-	uint8_t *val = NULL;
-	size_t len = 0;
-	json_t *data;
-	int r;
-
-	if ((r = srv_redis_get(app->redis, skey, &val, &len)) == EID_ERR_NOT_FOUND)
-		return 0;
-	if (r != 0)
-		return r;
-	data = json_loadb((const char *)val, len, JSON_REJECT_DUPLICATES, NULL);
-	cx_wipe(val, len);
-	free(val);
-	if (data != NULL && json_is_object(data))
-		srv_session_ended(app, data);
-	json_decref(data);
-	if ((r = srv_redis_del(app->redis, skey)) != 0 ||
-	    (r = srv_redis_zrem(app->redis, SESSION_INDEX, skey)) != 0)
-		return r;
-	return 1;
-}
-
 int
 srv_signin_end_all(struct srv_app *app, const char *account_id, unsigned *ended)
 {
-	char ikey[SRV_REDIS_KEY_MAX];
-	long long now = (long long)app->now();
-	char *member = NULL;
-	unsigned n = 0, i;
-	int r = 0;
-
-	if (ended != NULL)
-		*ended = 0;
-	if (account_id == NULL)
-		return EID_ERR_INVALID_ARGUMENT;
-	account_index_key(app, account_id, ikey);
-	for (i = 0; i < END_ALL_MAX; i++) {
-		/* claimed members move to now + 1, out of this drain's reach */
-		if ((r = srv_redis_zclaim_due(app->redis, ikey, now, now + 1, &member)) != 0)
-			break;
-		r = end_by_key(app, member);
-		if (r >= 0) {
-			n += (unsigned)r;
-			r = srv_redis_zrem(app->redis, ikey, member);
-		}
-		free(member);
-		member = NULL;
-		if (r != 0)
-			break;
-	}
-	if (r == EID_ERR_NOT_FOUND)
-		r = 0;
-	if (ended != NULL)
-		*ended = n;
-	return r;
+	/* the per-account index lives with the sessions (srv_session.h) */
+	return srv_session_end_account(app, account_id, ended);
 }

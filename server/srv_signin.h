@@ -4,13 +4,9 @@
  * its assurance (acr, amr), finding the request's session, and ending every session of
  * an account ("sign out everywhere" on the account page).
  *
- * Each session started here is also recorded in its account's session index in Redis:
- * a sorted set "eid:acctsess:<hash(account id)>" whose members are the sessions' hashed
- * Redis keys (never the ids), with the set's TTL raised to the longest session lifetime.
- * Ending every session drains that set one member at a time with an atomic claim
- * (srv_redis_zclaim_due), so two concurrent drains never end the same session twice;
- * each session still alive is announced to its relying parties (srv_session_ended:
- * back-channel logout) and deleted. Members whose session already ended are dropped.
+ * The per-account session index behind "sign out everywhere" is srv_session's (see
+ * srv_session.h: srv_session_create records each session under its "account",
+ * srv_session_end_account ends them all).
  */
 #ifndef SRV_SIGNIN_H
 #define SRV_SIGNIN_H
@@ -40,7 +36,8 @@ int srv_signin_start(struct srv_app *app, const struct srv_req *req, struct srv_
 int srv_signin_current(struct srv_app *app, const struct srv_req *req, struct srv_session *s)
     EID_WARN_UNUSED;
 
-/* End every session of account_id; *ended (may be NULL) counts the live ones ended. */
+/* End every session of account_id (srv_session_end_account: each live one is announced
+ * to its relying parties and deleted); *ended (may be NULL) counts the live ones ended. */
 int srv_signin_end_all(struct srv_app *app, const char *account_id, unsigned *ended)
     EID_WARN_UNUSED;
 

@@ -99,6 +99,9 @@ struct srv_consent {
 
 struct srv_store;
 
+/* A chip card's reference (srv_card_ref(): a keyed hash of the document, 32 bytes). */
+#define SRV_STORE_CARD_REF_BYTES 32
+
 struct srv_store_ops {
 	const char *name;
 	int (*ping)(struct srv_store *s);
@@ -155,6 +158,18 @@ struct srv_store_ops {
 	    uint32_t new_count, int64_t now);
 	int (*passkey_mark_cloned)(struct srv_store *s, int64_t id);
 	int (*passkey_remove)(struct srv_store *s, const char *account_id, int64_t id);
+	/* chip cards (credentials rows of type 'card'; credential_id = the card reference,
+	   SRV_STORE_CARD_REF_BYTES, never the document number): bind adds the card to the
+	   citizen row `citizen` (or, for a card already bound to it, refreshes last_used_at)
+	   and sets the citizen's level to 2, both in one transaction; metadata is JSON
+	   object text (NULL: {}). EID_ERR_EXISTS when the card is bound to another citizen,
+	   EID_ERR_NOT_FOUND when the citizen row is gone (nothing is written then).
+	   check: 0 when `citizen` has this card bound (its last_used_at becomes now),
+	   EID_ERR_NOT_FOUND when not. */
+	int (*card_bind)(struct srv_store *s, int64_t citizen,
+	    const uint8_t ref[SRV_STORE_CARD_REF_BYTES], const char *metadata, int64_t now);
+	int (*card_check)(struct srv_store *s, int64_t citizen,
+	    const uint8_t ref[SRV_STORE_CARD_REF_BYTES], int64_t now);
 };
 
 struct srv_store {
@@ -172,6 +187,9 @@ int srv_store_sqlite_open(const char *path, int target_version, struct srv_store
     char *err, size_t errlen) EID_WARN_UNUSED;
 /* The schema version this program writes. */
 int srv_store_sqlite_latest_version(void);
+/* Diagnostics (tests): how many statements the calling thread's connection keeps
+ * prepared (0 before its first call). EID_ERR_INVALID_ARGUMENT for another store. */
+int srv_store_sqlite_cached_statements(struct srv_store *s, size_t *n) EID_WARN_UNUSED;
 
 void srv_store_close(struct srv_store **s);
 
@@ -207,6 +225,8 @@ static inline int srv_store_passkey_get(struct srv_store *s, const uint8_t *cid,
 static inline int srv_store_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new_count, int64_t now) { return s->ops->passkey_use(s, id, old_count, new_count, now); }
 static inline int srv_store_passkey_mark_cloned(struct srv_store *s, int64_t id) { return s->ops->passkey_mark_cloned(s, id); }
 static inline int srv_store_passkey_remove(struct srv_store *s, const char *a, int64_t id) { return s->ops->passkey_remove(s, a, id); }
+static inline int srv_store_card_bind(struct srv_store *s, int64_t citizen, const uint8_t ref[SRV_STORE_CARD_REF_BYTES], const char *metadata, int64_t now) { return s->ops->card_bind(s, citizen, ref, metadata, now); }
+static inline int srv_store_card_check(struct srv_store *s, int64_t citizen, const uint8_t ref[SRV_STORE_CARD_REF_BYTES], int64_t now) { return s->ops->card_check(s, citizen, ref, now); }
 
 void srv_client_free(struct srv_client **c);
 void srv_citizen_free(struct srv_citizen **c);

@@ -10,7 +10,8 @@
  *
  * SQL: every statement is a constant string; values are only ever bound as parameters.
  * The one exception is `PRAGMA user_version = N`, which takes no parameters: N is an
- * integer from the migration table below, never outside data.
+ * integer from the migration table below, never outside data. Each connection keeps its
+ * statements prepared (keyed by the constant's address; see prepare() and done()).
  *
  * Errors: SQLITE_BUSY/LOCKED -> EID_ERR_DB_BUSY, a duplicate key -> EID_ERR_EXISTS,
  * a CHECK/NOT NULL constraint -> EID_ERR_INVALID_ARGUMENT, anything else ->
@@ -132,11 +133,32 @@ static const char conn_pragmas[] =
 
 struct sq_impl;
 
+/*
+ * Prepared statements are kept per connection: a small open-addressing table keyed by
+ * the SQL text's address (every statement is a constant string, so one address is one
+ * statement). A statement handed out is marked busy until done() resets it and clears
+ * its bindings; asked for again while busy (never, today), or when the table is full, a
+ * statement is prepared for that one use and finalized by done(). The table is
+ * finalized when its connection closes.
+ */
+#define SQ_STMT_SLOTS 64            /* a power of two; > the number of statements below */
+#define SQ_STMT_BUSY_MAX 4          /* cached statements in use at once on one thread */
+_Static_assert((SQ_STMT_SLOTS & (SQ_STMT_SLOTS - 1)) == 0, "SQ_STMT_SLOTS: a power of two");
+
+struct sq_stmt_slot {
+	const char *sql;            /* the key: a constant string's address; NULL: free */
+	sqlite3_stmt *st;
+	int busy;
+};
+
 /* One thread's connection; all of them are on the impl's list so close can end them. */
 struct sq_conn {
 	sqlite3 *db;
 	struct sq_impl *im;
 	struct sq_conn *prev, *next;
+	struct sq_stmt_slot stmts[SQ_STMT_SLOTS];
+	unsigned busy[SQ_STMT_BUSY_MAX];    /* slots handed out, in order */
+	unsigned n_busy;
 };
 
 struct sq_impl {
@@ -224,6 +246,18 @@ out:
 	return r;
 }
 
+/* Finalize a connection's statements and close it. */
+static void
+conn_close(struct sq_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < SQ_STMT_SLOTS; i++)
+		sqlite3_finalize(c->stmts[i].st);     /* NULL is a no-op */
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
 /* pthread_key destructor: the thread is exiting. */
 static void
 conn_destroy(void *p)
@@ -239,20 +273,19 @@ conn_destroy(void *p)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	pthread_mutex_unlock(&im->mu);
-	sqlite3_close_v2(c->db);
-	free(c);
+	conn_close(c);
 }
 
 /* This thread's connection, opened on first use. err may be NULL. */
 static int
-conn_get(struct sq_impl *im, sqlite3 **db, char *err, size_t errlen)
+conn_get_c(struct sq_impl *im, struct sq_conn **out, char *err, size_t errlen)
 {
 	struct sq_conn *c = NULL;
 	int r;
 
-	*db = NULL;
+	*out = NULL;
 	if ((c = pthread_getspecific(im->key)) != NULL) {
-		*db = c->db;
+		*out = c;
 		return 0;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -273,14 +306,25 @@ conn_get(struct sq_impl *im, sqlite3 **db, char *err, size_t errlen)
 		im->conns->prev = c;
 	im->conns = c;
 	pthread_mutex_unlock(&im->mu);
-	*db = c->db;
+	*out = c;
 	c = NULL;
 out:
-	if (c != NULL) {
-		sqlite3_close_v2(c->db);
-		free(c);
-	}
+	if (c != NULL)
+		conn_close(c);
 	return r;
+}
+
+static int
+conn_get(struct sq_impl *im, sqlite3 **db, char *err, size_t errlen)
+{
+	struct sq_conn *c;
+	int r;
+
+	*db = NULL;
+	if ((r = conn_get_c(im, &c, err, errlen)) != 0)
+		return r;
+	*db = c->db;
+	return 0;
 }
 
 static void
@@ -296,8 +340,7 @@ sq_close(struct srv_store *s)
 			pthread_key_delete(im->key);    /* no destructor runs after this */
 		while ((c = im->conns) != NULL) {
 			im->conns = c->next;
-			sqlite3_close_v2(c->db);
-			free(c);
+			conn_close(c);
 		}
 		if (im->mu_ok)
 			pthread_mutex_destroy(&im->mu);
@@ -309,17 +352,101 @@ sq_close(struct srv_store *s)
 
 /* ---- statements ---- */
 
-/* Prepare a constant statement on this thread's connection. */
+static unsigned
+stmt_hash(const char *sql)
+{
+	/* Fibonacci hashing of the address: the top bits of the product pick the slot */
+	return (unsigned)(((uint64_t)(uintptr_t)sql * UINT64_C(0x9E3779B97F4A7C15)) >> 32) &
+	    (SQ_STMT_SLOTS - 1);
+}
+
+/*
+ * A statement for `sql` (a constant string: its address is the cache key) on this
+ * thread's connection, ready to bind; give it back with done() on every path.
+ */
 static int
 prepare(struct srv_store *s, const char *sql, sqlite3_stmt **st)
 {
-	sqlite3 *db = NULL;
+	struct sq_stmt_slot *sl = NULL;
+	struct sq_conn *c = NULL;
+	unsigned h, i;
 	int r;
 
 	*st = NULL;
-	if ((r = conn_get(s->impl, &db, NULL, 0)) != 0)
+	if ((r = conn_get_c(s->impl, &c, NULL, 0)) != 0)
 		return r;
-	return map_rc(sqlite3_prepare_v2(db, sql, -1, st, NULL));
+	if (c->n_busy < SQ_STMT_BUSY_MAX) {
+		h = stmt_hash(sql);
+		for (i = 0; i < SQ_STMT_SLOTS; i++) {
+			struct sq_stmt_slot *p = &c->stmts[(h + i) & (SQ_STMT_SLOTS - 1)];
+
+			if (p->sql == sql) {
+				sl = p->busy ? NULL : p;
+				break;
+			}
+			if (p->sql == NULL) {
+				if ((r = map_rc(sqlite3_prepare_v3(c->db, sql, -1,
+				    SQLITE_PREPARE_PERSISTENT, &p->st, NULL))) != 0)
+					return r;
+				p->sql = sql;
+				sl = p;
+				break;
+			}
+		}
+	}
+	if (sl == NULL)         /* busy, or no room: this use only */
+		return map_rc(sqlite3_prepare_v2(c->db, sql, -1, st, NULL));
+	sl->busy = 1;
+	c->busy[c->n_busy++] = (unsigned)(sl - c->stmts);
+	*st = sl->st;
+	return 0;
+}
+
+/* Give back a statement from prepare(): a cached one is reset and its bindings cleared
+ * (no read transaction stays open, no borrowed value stays bound); others are finalized. */
+static void
+done(struct srv_store *s, sqlite3_stmt *st)
+{
+	struct sq_impl *im = s->impl;
+	struct sq_conn *c;
+	unsigned i, j;
+
+	if (st == NULL)
+		return;
+	if ((c = pthread_getspecific(im->key)) != NULL) {
+		for (i = c->n_busy; i-- > 0;) {
+			struct sq_stmt_slot *p = &c->stmts[c->busy[i]];
+
+			if (p->st != st)
+				continue;
+			(void)sqlite3_reset(st);        /* its error was the step's, reported there */
+			(void)sqlite3_clear_bindings(st);
+			p->busy = 0;
+			for (j = i; j + 1 < c->n_busy; j++)
+				c->busy[j] = c->busy[j + 1];
+			c->n_busy--;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+int
+srv_store_sqlite_cached_statements(struct srv_store *s, size_t *n)
+{
+	struct sq_impl *im;
+	struct sq_conn *c;
+	size_t i;
+
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL || s->ops != &sqlite_ops || n == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	im = s->impl;
+	if ((c = pthread_getspecific(im->key)) != NULL)
+		for (i = 0; i < SQ_STMT_SLOTS; i++)
+			*n += c->stmts[i].st != NULL;
+	return 0;
 }
 
 /* Run a statement that returns no rows. */
@@ -472,7 +599,7 @@ sq_ping(struct srv_store *s)
 
 	if ((r = prepare(s, "SELECT 1", &st)) == 0)
 		r = step_row(st);
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -505,7 +632,7 @@ sq_setting_get(struct srv_store *s, const char *key, char **value)
 	    (r = col_text(st, 0, value)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -539,7 +666,7 @@ sq_setting_bump(struct srv_store *s, const char *key, int64_t *new_value)
 	if (new_value != NULL)
 		*new_value = v;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -649,7 +776,7 @@ sq_client_add(struct srv_store *s, const struct srv_client *c)
 	    (r = step_done(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	free(md);
 	return r;
 }
@@ -673,7 +800,7 @@ sq_client_update(struct srv_store *s, const struct srv_client *c)
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	free(md);
 	return r;
 }
@@ -693,7 +820,7 @@ sq_client_get(struct srv_store *s, const char *client_id, struct srv_client **ou
 	    (r = client_from_row(st, out)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -728,7 +855,7 @@ sq_client_list(struct srv_store *s, struct srv_client ***out, size_t *n)
 	v = NULL;
 out:
 	srv_client_list_free(v, cnt);
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -745,7 +872,7 @@ sq_client_remove(struct srv_store *s, const char *client_id)
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -827,7 +954,7 @@ sq_citizen_add(struct srv_store *s, const struct srv_citizen *c, int64_t *id)
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -850,7 +977,7 @@ sq_citizen_get(struct srv_store *s, const char *key, struct srv_citizen **out)
 	    (r = citizen_from_row(st, out)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -885,7 +1012,7 @@ sq_citizen_list(struct srv_store *s, struct srv_citizen ***out, size_t *n)
 	v = NULL;
 out:
 	srv_citizen_list_free(v, cnt);
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -903,7 +1030,7 @@ sq_citizen_set_disabled(struct srv_store *s, const char *citizen_id, int disable
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -919,7 +1046,7 @@ sq_citizen_set_password(struct srv_store *s, int64_t id, const char *password_ha
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -945,7 +1072,7 @@ sq_citizen_update(struct srv_store *s, const struct srv_citizen *c)
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -968,7 +1095,7 @@ sq_consent_get(struct srv_store *s, const char *account_id, const char *client_i
 	    (r = col_text(st, 0, scope)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -994,7 +1121,7 @@ sq_consent_set(struct srv_store *s, const char *account_id, const char *client_i
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1013,7 +1140,7 @@ sq_consent_remove(struct srv_store *s, const char *account_id, const char *clien
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1061,7 +1188,7 @@ sq_key_add(struct srv_store *s, const struct srv_signing_key_row *k)
 	    (r = step_done(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1098,7 +1225,7 @@ sq_key_list(struct srv_store *s, struct srv_signing_key_row ***out, size_t *n)
 	v = NULL;
 out:
 	srv_signing_key_list_free(v, cnt);
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1116,7 +1243,7 @@ sq_key_set_state(struct srv_store *s, const char *kid, const char *state)
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1167,7 +1294,7 @@ sq_audit_append(struct srv_store *s, const struct srv_audit_event *e)
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r != EID_ERR_NOT_FOUND ? r : EID_ERR_DB;
 }
 
@@ -1208,7 +1335,7 @@ sq_audit_list(struct srv_store *s, int64_t after_id, size_t max,
 	v = NULL;
 out:
 	srv_audit_list_free(v, cnt);
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1280,7 +1407,7 @@ sq_audit_list_account(struct srv_store *s, const char *account_id, size_t max,
 	    (r = collect_rows(st, audit_row, audit_free_one, (void ***)out, n)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1330,7 +1457,7 @@ sq_consent_list(struct srv_store *s, const char *account_id, struct srv_consent 
 	    (r = collect_rows(st, consent_row, consent_free_one, (void ***)out, n)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1418,7 +1545,7 @@ sq_passkey_add(struct srv_store *s, const struct srv_passkey *p, int64_t *id)
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1438,7 +1565,7 @@ sq_passkey_list(struct srv_store *s, const char *account_id, struct srv_passkey 
 	    (r = collect_rows(st, passkey_row, passkey_free_one, (void ***)out, n)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1458,7 +1585,7 @@ sq_passkey_get(struct srv_store *s, const uint8_t *cred_id, size_t cred_id_len,
 	    (r = passkey_row(st, (void **)out)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1481,7 +1608,7 @@ sq_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1499,7 +1626,7 @@ sq_passkey_mark_cloned(struct srv_store *s, int64_t id)
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
 }
 
@@ -1520,8 +1647,140 @@ sq_passkey_remove(struct srv_store *s, const char *account_id, int64_t id)
 	    (r = step_changed(st)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(st);
+	done(s, st);
 	return r;
+}
+
+/* ---- transactions ---- */
+
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+
+/* Run BEGIN IMMEDIATE / COMMIT / ROLLBACK on this thread's connection. */
+static int
+tx(struct srv_store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(s, sql, &st)) == 0)
+		r = step_done(st);
+	done(s, st);
+	return r;
+}
+
+/* After a failed step inside tx(s, sql_begin): undo it all, if it is still open. */
+static void
+tx_abort(struct srv_store *s)
+{
+	sqlite3 *db = NULL;
+
+	if (conn_get(s->impl, &db, NULL, 0) == 0 && !sqlite3_get_autocommit(db))
+		(void)tx(s, sql_rollback);
+}
+
+/* ---- chip cards (credentials of type 'card'; credential_id = the card reference) ---- */
+
+/* The citizen row the card is bound to; EID_ERR_NOT_FOUND when it is bound to none. */
+static int
+card_owner(struct srv_store *s, const uint8_t ref[SRV_STORE_CARD_REF_BYTES], int64_t *owner)
+{
+	static const char sql[] =
+	    "SELECT citizen FROM credentials WHERE type = 'card' AND credential_id = ?1";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*owner = 0;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_blob(st, 1, ref, SRV_STORE_CARD_REF_BYTES)) != 0 ||
+	    (r = step_row(st)) != 0)
+		goto out;
+	*owner = sqlite3_column_int64(st, 0);
+out:
+	done(s, st);
+	return r;
+}
+
+/* last_used_at = now on the citizen's card `ref`; EID_ERR_NOT_FOUND when it has none. */
+static int
+card_touch(struct srv_store *s, int64_t citizen, const uint8_t ref[SRV_STORE_CARD_REF_BYTES],
+    int64_t now)
+{
+	static const char sql[] =
+	    "UPDATE credentials SET last_used_at = ?2"
+	    " WHERE citizen = ?1 AND type = 'card' AND credential_id = ?3";
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_int(st, 1, citizen)) != 0 ||
+	    (r = bind_int(st, 2, now_or(now))) != 0 ||
+	    (r = bind_blob(st, 3, ref, SRV_STORE_CARD_REF_BYTES)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+out:
+	done(s, st);
+	return r;
+}
+
+static int
+sq_card_bind(struct srv_store *s, int64_t citizen, const uint8_t ref[SRV_STORE_CARD_REF_BYTES],
+    const char *metadata, int64_t now)
+{
+	static const char sql_level[] = "UPDATE citizens SET level = 2 WHERE id = ?1";
+	static const char sql_add[] =
+	    "INSERT INTO credentials(citizen, type, credential_id, metadata, created_at)"
+	    " VALUES(?1, 'card', ?2, ?3, ?4)";
+	sqlite3_stmt *st = NULL;
+	int64_t owner = 0;
+	int r;
+
+	if (citizen <= 0 || ref == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((r = tx(s, sql_begin)) != 0)
+		return r;
+	/* the level first: a citizen row that is gone is EID_ERR_NOT_FOUND, not a failed
+	   foreign key on the insert */
+	if ((r = prepare(s, sql_level, &st)) != 0 ||
+	    (r = bind_int(st, 1, citizen)) != 0 ||
+	    (r = step_changed(st)) != 0)
+		goto out;
+	done(s, st);
+	st = NULL;
+	r = card_owner(s, ref, &owner);
+	if (r == 0 && owner != citizen) {
+		r = EID_ERR_EXISTS;
+		goto out;
+	}
+	if (r == 0)             /* bound to this citizen already: a fresh use */
+		r = card_touch(s, citizen, ref, now);
+	else if (r == EID_ERR_NOT_FOUND) {
+		if ((r = prepare(s, sql_add, &st)) != 0 ||
+		    (r = bind_int(st, 1, citizen)) != 0 ||
+		    (r = bind_blob(st, 2, ref, SRV_STORE_CARD_REF_BYTES)) != 0 ||
+		    (r = bind_text(st, 3, metadata != NULL ? metadata : "{}")) != 0 ||
+		    (r = bind_int(st, 4, now_or(now))) != 0 ||
+		    (r = step_done(st)) != 0)
+			goto out;
+	}
+	if (r != 0)
+		goto out;
+	r = tx(s, sql_commit);
+out:
+	done(s, st);
+	if (r != 0)
+		tx_abort(s);
+	return r;
+}
+
+static int
+sq_card_check(struct srv_store *s, int64_t citizen, const uint8_t ref[SRV_STORE_CARD_REF_BYTES],
+    int64_t now)
+{
+	if (citizen <= 0 || ref == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	return card_touch(s, citizen, ref, now);
 }
 
 /* ---- open and migrate ---- */
@@ -1720,4 +1979,6 @@ static const struct srv_store_ops sqlite_ops = {
 	.passkey_use = sq_passkey_use,
 	.passkey_mark_cloned = sq_passkey_mark_cloned,
 	.passkey_remove = sq_passkey_remove,
+	.card_bind = sq_card_bind,
+	.card_check = sq_card_check,
 };

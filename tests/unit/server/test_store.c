@@ -827,6 +827,217 @@ T_CASE(t_failed_migration_changes_nothing)
 	T_EQ_INT(raw_int(p, "SELECT level FROM citizens WHERE account_id = 'acc-k'"), 1);
 }
 
+/* PRAGMA wal_checkpoint(TRUNCATE) on a plain connection: its "busy" column (1: a reader
+ * or writer elsewhere kept it from finishing), -1 on failure. */
+static int
+checkpoint_busy(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The level of a citizen row straight from the file. */
+static long long
+level_of(const char *path, int64_t id)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT level FROM citizens WHERE id = %lld", (long long)id);
+	return raw_int(path, sql);
+}
+
+T_CASE(t_card_bind_and_check)
+{
+	const char *p = db_path("card");
+	struct srv_store *s = NULL;
+	struct srv_citizen c, *got = NULL;
+	uint8_t ref1[SRV_STORE_CARD_REF_BYTES], ref2[SRV_STORE_CARD_REF_BYTES];
+	uint8_t ref3[SRV_STORE_CARD_REF_BYTES];
+	int64_t a = 0, b = 0;
+	char *md = NULL;
+
+	memset(ref1, 0x11, sizeof(ref1));
+	memset(ref2, 0x22, sizeof(ref2));
+	memset(ref3, 0x33, sizeof(ref3));
+	T_ASSERT((s = open_store(p, 0)) != NULL);
+	init_citizen(&c, "acc-card-a", "001090000001");
+	T_EQ_INT(srv_store_citizen_add(s, &c, &a), 0);
+	init_citizen(&c, "acc-card-b", "001090000002");
+	T_EQ_INT(srv_store_citizen_add(s, &c, &b), 0);
+
+	/* nothing bound yet */
+	T_EQ_INT(srv_store_card_check(s, a, ref1, 900), EID_ERR_NOT_FOUND);
+	T_EQ_INT(level_of(p, a), 1);
+
+	/* bind: the credential and level 2 together */
+	T_EQ_INT(srv_store_card_bind(s, a, ref1, "{\"verification_id\":\"v1\"}", 1000), 0);
+	T_EQ_INT(srv_store_citizen_get(s, "acc-card-a", &got), 0);
+	T_EQ_INT(got->level, 2);
+	srv_citizen_free(&got);
+	T_EQ_INT(raw_int(p, "SELECT count(*) FROM credentials WHERE type = 'card'"), 1);
+	T_EQ_INT(raw_int(p, "SELECT created_at FROM credentials WHERE type = 'card'"), 1000);
+	T_ASSERT((md = raw_str(p, "SELECT metadata FROM credentials WHERE type = 'card'")) != NULL);
+	T_EQ_STR(md, "{\"verification_id\":\"v1\"}");
+	free(md);
+	T_EQ_INT(raw_int(p, "SELECT length(credential_id) FROM credentials WHERE type = 'card'"),
+	    SRV_STORE_CARD_REF_BYTES);
+
+	/* check: only this citizen with this card; a use is recorded */
+	T_EQ_INT(srv_store_card_check(s, a, ref1, 2000), 0);
+	T_EQ_INT(raw_int(p, "SELECT last_used_at FROM credentials WHERE type = 'card'"), 2000);
+	T_EQ_INT(srv_store_card_check(s, b, ref1, 2100), EID_ERR_NOT_FOUND);
+	T_EQ_INT(srv_store_card_check(s, a, ref2, 2100), EID_ERR_NOT_FOUND);
+	T_EQ_INT(raw_int(p, "SELECT last_used_at FROM credentials WHERE type = 'card'"), 2000);
+
+	/* the same card for another citizen: refused, and nothing of it stays (not even
+	   the level, which the transaction set first) */
+	T_EQ_INT(srv_store_card_bind(s, b, ref1, NULL, 2500), EID_ERR_EXISTS);
+	T_EQ_INT(level_of(p, b), 1);
+	T_EQ_INT(raw_int(p, "SELECT count(*) FROM credentials WHERE type = 'card'"), 1);
+	/* and no lock is left behind: another connection can write at once */
+	T_EQ_INT(raw_exec(p, "UPDATE citizens SET name = name", NULL, 0), SQLITE_OK);
+
+	/* binding again the card already bound: a refresh, not a second row */
+	T_EQ_INT(srv_store_card_bind(s, a, ref1, "{\"verification_id\":\"v2\"}", 3000), 0);
+	T_EQ_INT(raw_int(p, "SELECT count(*) FROM credentials WHERE type = 'card'"), 1);
+	T_EQ_INT(raw_int(p, "SELECT last_used_at FROM credentials WHERE type = 'card'"), 3000);
+
+	/* a second card; NULL metadata is stored as {} */
+	T_EQ_INT(srv_store_card_bind(s, a, ref2, NULL, 3500), 0);
+	T_ASSERT((md = raw_str(p, "SELECT metadata FROM credentials WHERE type = 'card'"
+	    " AND created_at = 3500")) != NULL);
+	T_EQ_STR(md, "{}");
+	free(md);
+	T_EQ_INT(srv_store_card_check(s, a, ref2, 3600), 0);
+
+	/* a citizen row that is not there: EID_ERR_NOT_FOUND, nothing written */
+	T_EQ_INT(srv_store_card_bind(s, a + b + 100, ref3, NULL, 4000), EID_ERR_NOT_FOUND);
+	T_EQ_INT(raw_int(p, "SELECT count(*) FROM credentials WHERE type = 'card'"), 2);
+	T_EQ_INT(srv_store_card_bind(s, 0, ref3, NULL, 4000), EID_ERR_INVALID_ARGUMENT);
+	T_EQ_INT(srv_store_card_bind(s, a, NULL, NULL, 4000), EID_ERR_INVALID_ARGUMENT);
+	T_EQ_INT(srv_store_card_check(s, -1, ref1, 4000), EID_ERR_INVALID_ARGUMENT);
+
+	/* b can still bind a card of its own after its refused attempt */
+	T_EQ_INT(srv_store_card_bind(s, b, ref3, NULL, 5000), 0);
+	T_EQ_INT(level_of(p, b), 2);
+	T_EQ_INT(srv_store_card_check(s, b, ref3, 5100), 0);
+
+	/* a citizen's removal takes its cards with it (ON DELETE CASCADE) */
+	T_EQ_INT(raw_exec(p, "PRAGMA foreign_keys = ON; DELETE FROM citizens WHERE account_id = 'acc-card-b'",
+	    NULL, 0), SQLITE_OK);
+	T_EQ_INT(srv_store_card_check(s, b, ref3, 5200), EID_ERR_NOT_FOUND);
+	srv_store_close(&s);
+}
+
+struct reader_arg {
+	struct srv_store *s;
+	int failures;
+	size_t cached;
+};
+
+static void *
+reader_thread(void *p)
+{
+	struct reader_arg *a = p;
+	struct srv_citizen *c = NULL;
+	char *v = NULL;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (srv_store_citizen_get(a->s, "acc-cache", &c) != 0 ||
+		    strcmp(c->name, "Nguyen Van A") != 0)
+			a->failures++;
+		srv_citizen_free(&c);
+		if (srv_store_setting_get(a->s, "cache_test", &v) != 0)
+			a->failures++;
+		free(v);
+		v = NULL;
+	}
+	if (srv_store_sqlite_cached_statements(a->s, &a->cached) != 0)
+		a->failures++;
+	return NULL;      /* the thread's connection and its statements end with it */
+}
+
+T_CASE(t_statement_cache)
+{
+	const char *p = db_path("stmtcache");
+	struct srv_store *s = NULL;
+	struct srv_citizen c, *got = NULL;
+	struct srv_client cl, *gc = NULL;
+	struct reader_arg args[3];
+	pthread_t th[3];
+	size_t n0 = 0, n1 = 0, n2 = 0;
+	int64_t id = 0, nv = 0;
+	int i;
+
+	T_ASSERT((s = open_store(p, 0)) != NULL);
+	init_citizen(&c, "acc-cache", "001090000009");
+	T_EQ_INT(srv_store_citizen_add(s, &c, &id), 0);
+	T_EQ_INT(srv_store_setting_bump(s, "cache_test", &nv), 0);
+
+	/* one statement per SQL text, prepared once: repeated calls add none */
+	T_EQ_INT(srv_store_citizen_get(s, "acc-cache", &got), 0);
+	srv_citizen_free(&got);
+	T_EQ_INT(srv_store_sqlite_cached_statements(s, &n0), 0);
+	T_ASSERT(n0 > 0);
+	for (i = 0; i < 50; i++) {
+		T_EQ_INT(srv_store_citizen_get(s, "acc-cache", &got), 0);
+		srv_citizen_free(&got);
+		T_EQ_INT(srv_store_citizen_get(s, "no-such-account", &got), EID_ERR_NOT_FOUND);
+	}
+	T_EQ_INT(srv_store_sqlite_cached_statements(s, &n1), 0);
+	T_EQ_INT(n1, n0);
+	T_EQ_INT(srv_store_client_get(s, "nobody", &gc), EID_ERR_NOT_FOUND);
+	T_EQ_INT(srv_store_sqlite_cached_statements(s, &n2), 0);
+	T_EQ_INT(n2, n0 + 1);
+
+	/* a kept statement holds no read transaction: a change made through another
+	   connection is seen by the next call, and a checkpoint is not blocked by us */
+	T_EQ_INT(raw_exec(p, "UPDATE citizens SET name = 'Tran Thi B' WHERE account_id = 'acc-cache'",
+	    NULL, 0), SQLITE_OK);
+	T_EQ_INT(srv_store_citizen_get(s, "acc-cache", &got), 0);
+	T_EQ_STR(got->name, "Tran Thi B");
+	srv_citizen_free(&got);
+	T_EQ_INT(checkpoint_busy(p), 0);
+
+	/* bindings do not leak from one call into the next: values come from this call */
+	memset(&cl, 0, sizeof(cl));
+	cl.client_id = "cache-client";
+	cl.name = "Cache Portal";
+	T_EQ_INT(srv_store_client_add(s, &cl), 0);
+	T_EQ_INT(srv_store_client_get(s, "cache-client", &gc), 0);
+	T_EQ_STR(gc->name, "Cache Portal");
+	srv_client_free(&gc);
+	T_EQ_INT(srv_store_client_get(s, "cache-client-2", &gc), EID_ERR_NOT_FOUND);
+
+	/* each thread has its own connection and its own statements */
+	T_EQ_INT(raw_exec(p, "UPDATE citizens SET name = 'Nguyen Van A' WHERE account_id = 'acc-cache'",
+	    NULL, 0), SQLITE_OK);
+	for (i = 0; i < 3; i++) {
+		args[i].s = s;
+		args[i].failures = 0;
+		args[i].cached = 0;
+		T_EQ_INT(pthread_create(&th[i], NULL, reader_thread, &args[i]), 0);
+	}
+	for (i = 0; i < 3; i++)
+		T_EQ_INT(pthread_join(th[i], NULL), 0);
+	for (i = 0; i < 3; i++) {
+		T_EQ_INT(args[i].failures, 0);
+		T_EQ_INT(args[i].cached, 2);           /* citizen_get and setting_get */
+	}
+	T_EQ_INT(srv_store_sqlite_cached_statements(NULL, &n0), EID_ERR_INVALID_ARGUMENT);
+	srv_store_close(&s);    /* finalizes this thread's statements (ASan: no leak) */
+}
+
 static void
 remove_tmpdir(void)
 {
@@ -867,6 +1078,8 @@ main(void)
 	T_RUN(t_migrate_v2_database);
 	T_RUN(t_newer_database_refused);
 	T_RUN(t_failed_migration_changes_nothing);
+	T_RUN(t_card_bind_and_check);
+	T_RUN(t_statement_cache);
 	r = t_done();
 	remove_tmpdir();
 	sqlite3_shutdown();
