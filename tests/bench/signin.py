@@ -17,7 +17,7 @@ creates citizens with eidctl, then measures:
              (127.1.x.y) and a citizen is used at most twice (TOTP steps now and now+1), so
              neither the failure throttles nor the one-time-code rule interfere.
   passkey    GET /login, POST /passkey/login/options, POST /passkey/login with a software
-             authenticator (test_passkey.py's Authenticator, ES256, user verification), one
+             authenticator (tests/lib/passkeytest.py's Authenticator, ES256, user verification), one
              registered passkey per worker so counters stay in order; registration is set-up.
 
 For each: sign-ins/s, latency p50/p99 of the whole sign-in (all its requests), eidd CPU
@@ -31,8 +31,6 @@ Everything targets 127.0.0.1 only; every loop is bounded (fixed counts, a time c
 phase, timeouts on every call) and everything it starts stops with it.
 """
 import argparse
-import ast
-import hashlib
 import http.client
 import json
 import os
@@ -47,9 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(TOP, 'tests', 'lib'))
-sys.path.insert(0, os.path.join(TOP, 'tests', 'unit', 'server'))
 import oidctest  # noqa: E402  (re-executes under /usr/bin/python3 when cryptography is missing)
-import webauthn_vectors as wv  # noqa: E402
 from run import cpu_ticks, rss_kib  # noqa: E402  (tests/bench/run.py: /proc readers)
 
 HZ = os.sysconf('SC_CLK_TCK')
@@ -57,21 +53,6 @@ CORES = os.cpu_count() or 1
 FORM = 'application/x-www-form-urlencoded'
 PHASE_CAP_S = 120               # no phase runs longer than this, whatever happens
 CALL_TIMEOUT_S = 30
-
-
-def load_authenticator():
-    """The Authenticator class of tests/integration/test_passkey.py, taken from the test
-    file without running the test (its module body is the test), with the names it uses."""
-    path = os.path.join(TOP, 'tests', 'integration', 'test_passkey.py')
-    with open(path) as f:
-        tree = ast.parse(f.read(), path)
-    nodes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'Authenticator']
-    if len(nodes) != 1:
-        raise RuntimeError('%s: no Authenticator class' % path)
-    ns = {'hashlib': hashlib, 'wv': wv, 'b64u': oidctest.b64u, 'b64u_dec': oidctest.b64u_dec,
-          'UP': wv.UP, 'UV': wv.UV, 'AT': wv.AT}
-    exec(compile(ast.Module(body=nodes, type_ignores=[]), path, 'exec'), ns)  # noqa: S102
-    return ns['Authenticator']
 
 
 def source_ip(i):
@@ -357,7 +338,7 @@ def main():
     import eidtest
     eidtest.EIDD = os.path.join(build, 'server', 'eidd')
     eidtest.EIDCTL = os.path.join(build, 'server', 'eidctl')
-    Authenticator = load_authenticator()
+    from passkeytest import Authenticator
 
     load0 = os.getloadavg()
     high = 2 * CORES
