@@ -120,11 +120,44 @@ add_crl(struct card_trust *ct, X509_CRL *c, size_t *added)
 	return 0;
 }
 
-int
-card_trust_add_cert(struct card_trust *ct, const uint8_t *buf, size_t len, size_t *added)
+/* The two kinds of object certificate and CRL sources hold. */
+enum trust_obj { TRUST_OBJ_CERT, TRUST_OBJ_CRL };
+
+/* One object of kind k: DER from *p (len bytes) when bio is NULL, else the next PEM one
+ * in bio. NULL when there is none. */
+static void *
+obj_read(enum trust_obj k, BIO *bio, const unsigned char **p, long len)
+{
+	if (k == TRUST_OBJ_CERT)
+		return bio != NULL ? (void *)PEM_read_bio_X509(bio, NULL, NULL, NULL) :
+		    (void *)d2i_X509(NULL, p, len);
+	return bio != NULL ? (void *)PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) :
+	    (void *)d2i_X509_CRL(NULL, p, len);
+}
+
+static void
+obj_free(enum trust_obj k, void *o)
+{
+	if (k == TRUST_OBJ_CERT)
+		X509_free(o);
+	else
+		X509_CRL_free(o);
+}
+
+/* Takes a reference on o (the caller keeps its own). */
+static int
+obj_add(struct card_trust *ct, enum trust_obj k, void *o, size_t *added)
+{
+	return k == TRUST_OBJ_CERT ? add_x509(ct, o, added) : add_crl(ct, o, added);
+}
+
+/* card_trust_add_cert / _crl: one DER object, or one or more PEM ones, each added once. */
+static int
+add_objects(struct card_trust *ct, enum trust_obj k, const uint8_t *buf, size_t len,
+    size_t *added)
 {
 	BIO *bio = NULL;
-	X509 *x = NULL;
+	void *o = NULL;
 	const unsigned char *p = buf;
 	int r = EID_ERR_ENCODING, n = 0;
 
@@ -135,9 +168,9 @@ card_trust_add_cert(struct card_trust *ct, const uint8_t *buf, size_t len, size_
 	if (len > CARD_TRUST_MAX_FILE_BYTES)
 		return EID_ERR_TOO_LARGE;
 	if (!is_pem(buf, len)) {
-		if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != buf + len)
+		if ((o = obj_read(k, NULL, &p, (long)len)) == NULL || p != buf + len)
 			goto out;
-		r = add_x509(ct, x, added);
+		r = obj_add(ct, k, o, added);
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
@@ -145,59 +178,31 @@ card_trust_add_cert(struct card_trust *ct, const uint8_t *buf, size_t len, size_
 		goto out;
 	}
 	for (;;) {
-		X509_free(x);
-		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
+		obj_free(k, o);
+		if ((o = obj_read(k, bio, NULL, 0)) == NULL)
 			break;
-		if ((r = add_x509(ct, x, added)) != 0)
+		if ((r = obj_add(ct, k, o, added)) != 0)
 			goto out;
 		n++;
 	}
 	r = n > 0 ? 0 : EID_ERR_ENCODING;
 out:
 	ERR_clear_error();
-	X509_free(x);
+	obj_free(k, o);
 	BIO_free(bio);
 	return r;
 }
 
 int
+card_trust_add_cert(struct card_trust *ct, const uint8_t *buf, size_t len, size_t *added)
+{
+	return add_objects(ct, TRUST_OBJ_CERT, buf, len, added);
+}
+
+int
 card_trust_add_crl(struct card_trust *ct, const uint8_t *buf, size_t len, size_t *added)
 {
-	BIO *bio = NULL;
-	X509_CRL *c = NULL;
-	const unsigned char *p = buf;
-	int r = EID_ERR_ENCODING, n = 0;
-
-	if (added != NULL)
-		*added = 0;
-	if (ct == NULL || buf == NULL || len == 0)
-		return EID_ERR_INVALID_ARGUMENT;
-	if (len > CARD_TRUST_MAX_FILE_BYTES)
-		return EID_ERR_TOO_LARGE;
-	if (!is_pem(buf, len)) {
-		if ((c = d2i_X509_CRL(NULL, &p, (long)len)) == NULL || p != buf + len)
-			goto out;
-		r = add_crl(ct, c, added);
-		goto out;
-	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		r = EID_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		X509_CRL_free(c);
-		if ((c = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL)
-			break;
-		if ((r = add_crl(ct, c, added)) != 0)
-			goto out;
-		n++;
-	}
-	r = n > 0 ? 0 : EID_ERR_ENCODING;
-out:
-	ERR_clear_error();
-	X509_CRL_free(c);
-	BIO_free(bio);
-	return r;
+	return add_objects(ct, TRUST_OBJ_CRL, buf, len, added);
 }
 
 int
@@ -385,8 +390,9 @@ out:
 	return r;
 }
 
-int
-card_trust_add_cert_file(struct card_trust *ct, const char *path, size_t *added)
+/* card_trust_add_cert_file / _crl_file: the file's objects of kind k. */
+static int
+add_objects_file(struct card_trust *ct, enum trust_obj k, const char *path, size_t *added)
 {
 	uint8_t *buf = NULL;
 	size_t len;
@@ -395,24 +401,21 @@ card_trust_add_cert_file(struct card_trust *ct, const char *path, size_t *added)
 	if (added != NULL)
 		*added = 0;
 	if ((r = read_file(path, &buf, &len)) == 0)
-		r = card_trust_add_cert(ct, buf, len, added);
+		r = add_objects(ct, k, buf, len, added);
 	free(buf);
 	return r;
 }
 
 int
+card_trust_add_cert_file(struct card_trust *ct, const char *path, size_t *added)
+{
+	return add_objects_file(ct, TRUST_OBJ_CERT, path, added);
+}
+
+int
 card_trust_add_crl_file(struct card_trust *ct, const char *path, size_t *added)
 {
-	uint8_t *buf = NULL;
-	size_t len;
-	int r;
-
-	if (added != NULL)
-		*added = 0;
-	if ((r = read_file(path, &buf, &len)) == 0)
-		r = card_trust_add_crl(ct, buf, len, added);
-	free(buf);
-	return r;
+	return add_objects_file(ct, TRUST_OBJ_CRL, path, added);
 }
 
 int

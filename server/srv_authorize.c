@@ -143,27 +143,15 @@ srv_scope_union(const char *have, const char *want, char **out)
 	return r;
 }
 
-static int
-client_has_redirect(const struct srv_client *c, const char *uri)
+int
+srv_client_metadata_has(const struct srv_client *c, const char *member, const char *value)
 {
 	json_t *v;
 	size_t i;
 
-	/* exact, byte-for-byte (OIDC Core 3.1.2.1, RFC 9700 2.1): no prefix, no case folding */
-	json_array_foreach(json_object_get(c->metadata, "redirect_uris"), i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), uri) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-client_has_grant(const struct srv_client *c, const char *grant)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(c->metadata, "grant_types"), i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), grant) == 0)
+	/* exact, byte-for-byte (redirect URIs: OIDC Core 3.1.2.1, RFC 9700 2.1) */
+	json_array_foreach(json_object_get(c->metadata, member), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), value) == 0)
 			return 1;
 	return 0;
 }
@@ -264,7 +252,7 @@ srv_authz_parse(const struct srv_kvlist *params, const struct srv_client *client
 		return STAGE1(err, SRV_AUTHZ_PAGE_CLIENT, "invalid_request",
 		    "The client_id is missing, repeated or unknown.");
 	if (one(params, "redirect_uri", &redirect_uri) != 1 ||
-	    !client_has_redirect(client, redirect_uri))
+	    !srv_client_metadata_has(client, "redirect_uris", redirect_uri))
 		return STAGE1(err, SRV_AUTHZ_PAGE_REDIRECT, "invalid_request",
 		    "The redirect_uri is missing, repeated or not registered for this client.");
 	if ((r = dup_opt(client_id, &out->client_id)) != 0 ||
@@ -295,7 +283,7 @@ srv_authz_parse(const struct srv_kvlist *params, const struct srv_client *client
 		return STAGE2(err, "invalid_request", "response_type is required.");
 	if (strcmp(v, "code") != 0)
 		return STAGE2(err, "unsupported_response_type", "Only response_type=code is supported.");
-	if (!client_has_grant(client, "authorization_code"))
+	if (!srv_client_metadata_has(client, "grant_types", "authorization_code"))
 		return STAGE2(err, "unauthorized_client", "This client is not registered for the authorization_code grant.");
 
 	if (one(params, "scope", &v) != 1 || strlen(v) > SRV_AUTHZ_SCOPE_MAX || !has_token(v, "openid", 6))

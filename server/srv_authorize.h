@@ -102,6 +102,10 @@ enum srv_authz_next {
 enum srv_authz_next srv_authz_decide(const struct srv_authz_request *a,
     const struct srv_authz_session *s, long long now, struct srv_authz_error *err);
 
+/* Pure: 1 when the client's metadata array `member` (redirect_uris, grant_types, ...)
+ * holds value exactly, byte for byte (no prefix, no case folding); else 0. */
+int srv_client_metadata_has(const struct srv_client *c, const char *member, const char *value);
+
 /* Pure: every scope token of want is in have (space-separated lists). */
 int srv_scope_covers(const char *have, const char *want);
 /* Pure: have + want without duplicates; *out malloc'd. */

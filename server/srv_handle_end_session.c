@@ -45,18 +45,6 @@ param1(const struct srv_kvlist *p, const char *name, int *bad)
 	return v;
 }
 
-static int
-client_has_post_logout(const struct srv_client *c, const char *uri)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(c->metadata, "post_logout_redirect_uris"), i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), uri) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *
 hint_aud(const json_t *claims)
 {
@@ -221,7 +209,7 @@ srv_handle_end_session(struct srv_app *app, const struct srv_req *req, struct sr
 			client = NULL;
 	}
 	if (e.post_logout != NULL && (client == NULL || client->disabled ||
-	    !client_has_post_logout(client, e.post_logout))) {
+	    !srv_client_metadata_has(client, "post_logout_redirect_uris", e.post_logout))) {
 		log_info("end_session_bad_redirect", LS("client_id", aud != NULL ? aud : "-"));
 		r = page(resp, 400, lang, S_AUTHZ_ERROR_TITLE, S_AUTHZ_ERR_REDIRECT, 1);
 		goto out;

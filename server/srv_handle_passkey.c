@@ -300,11 +300,44 @@ form_b64(const struct srv_req *req, const char *name, size_t max, uint8_t **out,
 	return cx_b64url_decode_alloc(out, len, v, strlen(v), max);
 }
 
-/* The account a loaded session belongs to (srv_signin_current checked it is there). */
-static const char *
-session_account(const struct srv_session *s)
+/*
+ * The first checks of a registration step: the CSRF token and a signed-in session.
+ * 0 with *account set: *s is loaded (the caller clears it) and *account is its account
+ * (srv_signin_current checked it is there). 0 with *account NULL: refused, resp holds the
+ * answer. An error: nothing loaded.
+ */
+static int
+registration_session(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp,
+    struct srv_session *s, const char **account)
 {
-	return json_string_value(json_object_get(s->data, "account"));
+	int r;
+
+	*account = NULL;
+	if (!srv_web_csrf_ok(app, req))
+		return refuse(resp, 403, "csrf");
+	if ((r = srv_signin_current(app, req, s)) == EID_ERR_NOT_FOUND)
+		return refuse(resp, 401, "not_signed_in");
+	if (r != 0)
+		return r;
+	*account = json_string_value(json_object_get(s->data, "account"));
+	return 0;
+}
+
+/* A failed registration, audited with why. */
+static void
+registration_failed(struct srv_app *app, const char *account, const char *why)
+{
+	audit(app, account, "passkey.register", "failure", json_pack("{s:s}", "reason", why));
+}
+
+/* What srv_webauthn checks a response against: this relying party and challenge. */
+static void
+webauthn_params(struct srv_webauthn_params *p, const struct rp *rp, const uint8_t *challenge)
+{
+	memset(p, 0, sizeof(*p));
+	p->rp_id = rp->id;
+	p->origin = rp->origin;
+	p->challenge = challenge;
 }
 
 /* ---- registration ---- */
@@ -325,13 +358,8 @@ srv_handle_passkey_register_options(struct srv_app *app, const struct srv_req *r
 	const char *account;
 	int r;
 
-	if (!srv_web_csrf_ok(app, req))
-		return refuse(resp, 403, "csrf");
-	if ((r = srv_signin_current(app, req, &s)) == EID_ERR_NOT_FOUND)
-		return refuse(resp, 401, "not_signed_in");
-	if (r != 0)
+	if ((r = registration_session(app, req, resp, &s, &account)) != 0 || account == NULL)
 		return r;
-	account = session_account(&s);
 	if (!srv_passkey_session_fresh(app, &s)) {
 		/* adding a way in needs a recent proof of who is at the keyboard */
 		log_info("passkey_register_reauth", LS("account", account));
@@ -452,18 +480,12 @@ srv_handle_passkey_register(struct srv_app *app, const struct srv_req *req,
 	struct rp rp;
 	int r;
 
-	if (!srv_web_csrf_ok(app, req))
-		return refuse(resp, 403, "csrf");
-	if ((r = srv_signin_current(app, req, &s)) == EID_ERR_NOT_FOUND)
-		return refuse(resp, 401, "not_signed_in");
-	if (r != 0)
+	if ((r = registration_session(app, req, resp, &s, &account)) != 0 || account == NULL)
 		return r;
-	account = session_account(&s);
 	if ((r = rp_of(app, &rp)) != 0)
 		goto out;
 	if ((r = challenge_take(app, req, "create", account, chal)) == EID_ERR_NOT_FOUND) {
-		audit(app, account, "passkey.register", "failure",
-		    json_pack("{s:s}", "reason", "challenge unknown, used or expired"));
+		registration_failed(app, account, "challenge unknown, used or expired");
 		r = refuse(resp, 400, "challenge");
 		goto out;
 	}
@@ -471,8 +493,7 @@ srv_handle_passkey_register(struct srv_app *app, const struct srv_req *req,
 		goto out;
 	if (form_b64(req, "client_data_json", SRV_WEBAUTHN_MAX_CLIENT_DATA, &cd, &cdlen) != 0 ||
 	    form_b64(req, "attestation_object", SRV_WEBAUTHN_MAX_ATTESTATION, &ao, &aolen) != 0) {
-		audit(app, account, "passkey.register", "failure",
-		    json_pack("{s:s}", "reason", "malformed request"));
+		registration_failed(app, account, "malformed request");
 		r = refuse(resp, 400, "invalid_request");
 		goto out;
 	}
@@ -480,15 +501,12 @@ srv_handle_passkey_register(struct srv_app *app, const struct srv_req *req,
 		r = EID_ERR_NOMEM;
 		goto out;
 	}
-	memset(&p, 0, sizeof(p));
-	p.rp_id = rp.id;
-	p.origin = rp.origin;
-	p.challenge = chal;
+	webauthn_params(&p, &rp, chal);
 	p.require_attestation = app->cfg->webauthn_attestation == SRV_ATTESTATION_REQUIRED;
 	p.attestation_roots = app->cfg->webauthn_roots;
 	if ((r = srv_webauthn_verify_registration(&p, cd, cdlen, ao, aolen, cred, &why)) != 0) {
 		log_info("passkey_register_refused", LS("reason", why));
-		audit(app, account, "passkey.register", "failure", json_pack("{s:s}", "reason", why));
+		registration_failed(app, account, why);
 		if (r != EID_ERR_NOMEM && r != EID_ERR_INTERNAL)
 			r = refuse(resp, 400, r == EID_ERR_TRUST ? "attestation" : "refused");
 		goto out;
@@ -512,8 +530,7 @@ srv_handle_passkey_register(struct srv_app *app, const struct srv_req *req,
 	pk.created_at = (int64_t)app->now();
 	r = srv_store_passkey_add(app->store, &pk, &id);
 	if (r == EID_ERR_EXISTS) {
-		audit(app, account, "passkey.register", "failure",
-		    json_pack("{s:s}", "reason", "credential already registered"));
+		registration_failed(app, account, "credential already registered");
 		r = refuse(resp, 409, "exists");
 		goto out;
 	}
@@ -675,10 +692,7 @@ srv_handle_passkey_login(struct srv_app *app, const struct srv_req *req, struct 
 	a.signature_len = siglen;
 	a.user_handle = auh;
 	a.user_handle_len = auhlen;
-	memset(&p, 0, sizeof(p));
-	p.rp_id = rp.id;
-	p.origin = rp.origin;
-	p.challenge = chal;
+	webauthn_params(&p, &rp, chal);
 	r = srv_webauthn_verify_assertion(&p, &st, &a, &res, &why);
 	if (r == EID_ERR_REPLAY) {
 		/* the signature was good but the counter did not move on: a copy of the key */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cx_util.h"
+#include "srv_authorize.h"
 #include "srv_log.h"
 #include "srv_oauth_client.h"
 #include "srv_token_user.h"
@@ -44,18 +45,6 @@ scope_has(const char *list, const char *tok, size_t n)
 		while (*p == ' ')
 			p++;
 	}
-	return 0;
-}
-
-static int
-grant_allowed(const struct srv_client *c, const char *grant)
-{
-	json_t *g;
-	size_t i;
-
-	json_array_foreach(json_object_get(c->metadata, "grant_types"), i, g)
-		if (json_is_string(g) && strcmp(json_string_value(g), grant) == 0)
-			return 1;
 	return 0;
 }
 
@@ -228,7 +217,7 @@ srv_handle_token(struct srv_app *app, const struct srv_req *req, struct srv_resp
 		r = EID_ERR_DENIED;
 		goto out;
 	}
-	if (!grant_allowed(client, grant)) {
+	if (!srv_client_metadata_has(client, "grant_types", grant)) {
 		err = (struct srv_oauth_error){ 400, "unauthorized_client",
 		    "This client is not registered for the client_credentials grant." };
 		r = EID_ERR_DENIED;

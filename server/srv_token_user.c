@@ -20,18 +20,6 @@ static const char INVALID_CODE[] =
 static const char INVALID_REFRESH[] =
     "The refresh token is invalid, expired, revoked, or was issued to another client.";
 
-static int
-client_has_grant(const struct srv_client *c, const char *grant)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(c->metadata, "grant_types"), i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), grant) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *
 gstr(const json_t *grant, const char *name)
 {
@@ -149,7 +137,7 @@ issue_tokens(struct srv_app *app, const struct srv_client *client, const json_t 
 			goto out;
 	}
 
-	with_refresh = client_has_grant(client, "refresh_token");
+	with_refresh = srv_client_metadata_has(client, "grant_types", "refresh_token");
 	if (with_refresh) {
 		/* the refresh grant: the code's grant without what only the code needed */
 		if ((rgrant = json_deep_copy(grant)) == NULL) {
@@ -214,7 +202,7 @@ srv_token_grant_code(struct srv_app *app, const struct srv_req *req,
 	json_t *grant = NULL, *used = NULL;
 	int r;
 
-	if (!client_has_grant(client, "authorization_code"))
+	if (!srv_client_metadata_has(client, "grant_types", "authorization_code"))
 		return DENY(err, 400, "unauthorized_client",
 		    "This client is not registered for the authorization_code grant.");
 	if (code == NULL || redirect_uri == NULL)
@@ -269,7 +257,7 @@ srv_token_grant_refresh(struct srv_app *app, const struct srv_req *req,
 	const char *family;
 	int r;
 
-	if (!client_has_grant(client, "refresh_token"))
+	if (!srv_client_metadata_has(client, "grant_types", "refresh_token"))
 		return DENY(err, 400, "unauthorized_client",
 		    "This client is not registered for the refresh_token grant.");
 	if (token == NULL)

@@ -178,6 +178,33 @@ srv_tokens_issue_id(struct srv_app *app, const struct srv_id_token_params *p, ch
 	return r;
 }
 
+/* The calling thread's object under key: size zeroed bytes made on first use (the key's
+ * destructor frees it); NULL on failure. */
+static void *
+thread_object(pthread_key_t key, size_t size)
+{
+	void *p = pthread_getspecific(key);
+
+	if (p == NULL) {
+		if ((p = calloc(1, size)) == NULL)
+			return NULL;
+		if (pthread_setspecific(key, p) != 0) {
+			free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/* The signed-token keys as they are now (reloaded when keys_generation moved); the
+ * caller releases the snapshot. */
+static const struct srv_keys_snapshot *
+keys_current(struct srv_app *app)
+{
+	(void)srv_keys_refresh(app->keys);
+	return srv_keys_acquire(app->keys);
+}
+
 /*
  * The ES256 signer for our own tokens. Every client_credentials request signs one
  * access token and every code exchange an access and an ID token, so what does not
@@ -257,16 +284,9 @@ signer_for(const struct tok_key *key)
 	struct es256_signer *s;
 	size_t i;
 
-	if (pthread_once(&signer_once, signer_key_init) != 0 || !signer_key_ok)
+	if (pthread_once(&signer_once, signer_key_init) != 0 || !signer_key_ok ||
+	    (s = thread_object(signer_key, sizeof(*s))) == NULL)
 		return NULL;
-	if ((s = pthread_getspecific(signer_key)) == NULL) {
-		if ((s = calloc(1, sizeof(*s))) == NULL)
-			return NULL;
-		if (pthread_setspecific(signer_key, s) != 0) {
-			free(s);
-			return NULL;
-		}
-	}
 	if (s->pkey == pkey && s->ctx != NULL)
 		return s;
 	signer_reset(s);
@@ -381,8 +401,7 @@ srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_param
 		goto out;
 	if (p->account_id != NULL && (r = seal_account(app->secret, p->account_id, claims)) != 0)
 		goto out;
-	(void)srv_keys_refresh(app->keys);
-	snap = srv_keys_acquire(app->keys);
+	snap = keys_current(app);
 	if (snap->active[TOK_ALG_ES256] == NULL) {
 		r = EID_ERR_KEY;
 		goto out;
@@ -407,8 +426,7 @@ srv_tokens_sign_jwt(struct srv_app *app, enum tok_alg alg, const char *typ,
 	*out = NULL;
 	if ((unsigned)alg > TOK_ALG_EDDSA)
 		return EID_ERR_INVALID_ARGUMENT;
-	(void)srv_keys_refresh(app->keys);
-	snap = srv_keys_acquire(app->keys);
+	snap = keys_current(app);
 	if (snap->active[alg] == NULL)
 		r = EID_ERR_KEY;
 	else if (alg == TOK_ALG_ES256)
@@ -449,6 +467,45 @@ srv_tokens_check_access(const json_t *header, const json_t *claims, const char *
 	return 0;
 }
 
+/* A token to verify: present (EID_ERR_INVALID_ARGUMENT) and not over the JWS cap
+ * (EID_ERR_TOO_LARGE); *len its length. */
+static int
+token_length(const char *token, size_t *len)
+{
+	if (token == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((*len = strlen(token)) > EID_JWS_MAX_BYTES)
+		return EID_ERR_TOO_LARGE;
+	return 0;
+}
+
+/*
+ * token's signature checked with snap's published keys (one of the allowed algorithms)
+ * and its payload a JSON object (else EID_ERR_JWT_CLAIMS): *header and *claims, which
+ * the caller decrefs. No claim is checked here.
+ */
+static int
+verify_signed_claims(const struct srv_keys_snapshot *snap, const char *token, size_t len,
+    const enum tok_alg *allowed, size_t nallowed, json_t **header, json_t **claims)
+{
+	uint8_t *payload = NULL;
+	size_t plen = 0;
+	int r;
+
+	*header = *claims = NULL;
+	if ((r = tok_jws_verify(token, len, allowed, nallowed, tok_keyset_lookup, snap->published,
+	    header, &payload, &plen)) != 0)
+		return r;
+	*claims = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL);
+	free(payload);
+	if (*claims == NULL || !json_is_object(*claims)) {
+		json_decref(*claims);
+		*claims = NULL;
+		return EID_ERR_JWT_CLAIMS;
+	}
+	return 0;
+}
+
 int
 srv_tokens_verify_id_hint(struct srv_app *app, const char *token, json_t **claims)
 {
@@ -456,27 +513,22 @@ srv_tokens_verify_id_hint(struct srv_app *app, const char *token, json_t **claim
 		TOK_ALG_EDDSA };
 	const struct srv_keys_snapshot *snap;
 	json_t *header = NULL, *c = NULL;
-	uint8_t *payload = NULL;
-	size_t plen = 0, len;
+	size_t len;
 	const char *typ;
 	int r;
 
 	*claims = NULL;
-	if (token == NULL)
-		return EID_ERR_INVALID_ARGUMENT;
-	if ((len = strlen(token)) > EID_JWS_MAX_BYTES)
-		return EID_ERR_TOO_LARGE;
-	(void)srv_keys_refresh(app->keys);
-	snap = srv_keys_acquire(app->keys);
-	r = tok_jws_verify(token, len, allowed, sizeof(allowed) / sizeof(allowed[0]),
-	    tok_keyset_lookup, snap->published, &header, &payload, &plen);
+	if ((r = token_length(token, &len)) != 0)
+		return r;
+	snap = keys_current(app);
+	r = verify_signed_claims(snap, token, len, allowed, sizeof(allowed) / sizeof(allowed[0]),
+	    &header, &c);
 	srv_keys_release(app->keys, snap);
 	if (r != 0)
 		goto out;
 	/* an ID token (typ JWT), not an access or logout token of ours */
 	typ = json_string_value(json_object_get(header, "typ"));
-	c = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL);
-	if ((typ != NULL && strcmp(typ, "JWT") != 0) || c == NULL || !json_is_object(c) ||
+	if ((typ != NULL && strcmp(typ, "JWT") != 0) ||
 	    tok_jwt_check_iss(c, app->cfg->issuer) != 0 ||
 	    json_object_get(c, "aud") == NULL || json_object_get(c, "sub") == NULL) {
 		r = EID_ERR_JWT_CLAIMS;
@@ -487,7 +539,6 @@ srv_tokens_verify_id_hint(struct srv_app *app, const char *token, json_t **claim
 out:
 	json_decref(header);
 	json_decref(c);
-	free(payload);
 	return r;
 }
 
@@ -549,16 +600,9 @@ verified_for(const struct srv_keys *keys, long long generation)
 {
 	struct verified_cache *vc;
 
-	if (pthread_once(&verified_once, verified_key_init) != 0 || !verified_key_ok)
+	if (pthread_once(&verified_once, verified_key_init) != 0 || !verified_key_ok ||
+	    (vc = thread_object(verified_key, sizeof(*vc))) == NULL)
 		return NULL;
-	if ((vc = pthread_getspecific(verified_key)) == NULL) {
-		if ((vc = calloc(1, sizeof(*vc))) == NULL)
-			return NULL;
-		if (pthread_setspecific(verified_key, vc) != 0) {
-			free(vc);
-			return NULL;
-		}
-	}
 	if (vc->keys != keys || vc->generation != generation) {
 		verified_flush(vc);
 		vc->keys = keys;
@@ -575,18 +619,13 @@ srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t *
 	struct verified_cache *vc;
 	uint8_t hash[SHA256_DIGEST_LENGTH];
 	json_t *header = NULL, *c = NULL, *keep;
-	uint8_t *payload = NULL;
-	size_t plen = 0, len, slot;
-	json_error_t jerr;
+	size_t len, slot;
 	int r;
 
 	*claims = NULL;
-	if (token == NULL)
-		return EID_ERR_INVALID_ARGUMENT;
-	if ((len = strlen(token)) > EID_JWS_MAX_BYTES)
-		return EID_ERR_TOO_LARGE;
-	(void)srv_keys_refresh(app->keys);
-	snap = srv_keys_acquire(app->keys);
+	if ((r = token_length(token, &len)) != 0)
+		return r;
+	snap = keys_current(app);
 	vc = verified_for(app->keys, snap->generation);
 	SHA256((const unsigned char *)token, len, hash);
 	slot = hash[0] % VERIFIED_SLOTS;
@@ -599,16 +638,10 @@ srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t *
 			return r;
 		return (*claims = json_deep_copy(vc->slot[slot].claims)) != NULL ? 0 : EID_ERR_NOMEM;
 	}
-	r = tok_jws_verify(token, len, allowed, 1, tok_keyset_lookup, snap->published, &header,
-	    &payload, &plen);
+	r = verify_signed_claims(snap, token, len, allowed, 1, &header, &c);
 	srv_keys_release(app->keys, snap);
 	if (r != 0)
 		goto out;
-	if ((c = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
-	    !json_is_object(c)) {
-		r = EID_ERR_JWT_CLAIMS;
-		goto out;
-	}
 	if ((r = srv_tokens_check_access(header, c, app->cfg->issuer, app->now())) != 0)
 		goto out;
 	if (vc != NULL && (keep = json_deep_copy(c)) != NULL) {
@@ -623,7 +656,6 @@ srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t *
 out:
 	json_decref(header);
 	json_decref(c);
-	free(payload);
 	return r;
 }
 

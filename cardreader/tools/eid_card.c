@@ -403,6 +403,27 @@ ec_card_args_option(struct ec_card_args *a, int c, const char *arg)
 }
 
 int
+ec_next_option(struct ec_card_args *a, int argc, char **argv, const struct option *opts)
+{
+	int c, k;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((k = ec_card_args_option(a, c, optarg)) < 0)
+			return '?';
+		if (k == 0)
+			return c;
+	}
+	return -1;
+}
+
+void
+ec_free_secret(char **s)
+{
+	cx_free_str(*s);
+	*s = NULL;
+}
+
+int
 ec_card_args_finish(struct ec_card_args *a)
 {
 	if ((a->mrz != NULL) + (a->doc != NULL || a->birth != NULL || a->expiry != NULL) > 1 ||
@@ -483,16 +504,12 @@ cmd_read(int argc, char **argv)
 	const char *outdir = NULL;
 	char *chosen = NULL;
 	uint8_t challenge[8];
-	int have_challenge = 0, as_json = 0, c, f, k, ex = EXIT_OTHER;
+	int have_challenge = 0, as_json = 0, c, f, ex = EXIT_OTHER;
 	struct card_read_result *res = NULL;
 
 	ec_card_args_init(&args);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((k = ec_card_args_option(&args, c, optarg)) < 0)
-			goto usage;
-		if (k > 0)
-			continue;
+	while ((c = ec_next_option(&args, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'o': outdir = optarg; break;
 		case 'j': as_json = 1; break;

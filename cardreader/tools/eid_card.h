@@ -1,6 +1,7 @@
 /*
  * eid_card.h - what the eid-card commands share (eid_card.c: read and the card access
- * options; eid_card_verify.c: verify; eid_card_http.c: the HTTP client).
+ * options; eid_card_verify.c: verify and the JSON of the server's card APIs;
+ * eid_card_http.c: the HTTP client and the server; eid_card_bind.c: bind and login).
  *
  * Card access options (every command that reads a card takes them):
  *   --reader NAME, --mrz MRZ | --doc-number N --birth YYMMDD --expiry YYMMDD | --can CAN,
@@ -14,7 +15,10 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "card_read.h"
+#include "eid_card_http.h"
 
 #define EXIT_OK          0
 #define EXIT_OTHER       1
@@ -60,6 +64,11 @@ struct ec_card_args {
 void ec_card_args_init(struct ec_card_args *a);
 /* 1: c was a card option and is stored; 0: not a card option; -1: bad value. */
 int ec_card_args_option(struct ec_card_args *a, int c, const char *arg);
+/*
+ * getopt_long over argv with the card options taken into a: the next other option (its
+ * value; optarg is set), '?' for a card option with a bad value, -1 at the end.
+ */
+int ec_next_option(struct ec_card_args *a, int argc, char **argv, const struct option *opts);
 /* Check and convert after option parsing: EXIT_OK, or EXIT_USAGE after a message. */
 int ec_card_args_finish(struct ec_card_args *a);
 void ec_card_args_wipe(struct ec_card_args *a);
@@ -81,6 +90,24 @@ void ec_print_chip_auth(const struct card_read_result *res);
  * and frees it; NULL when out of memory.
  */
 char *ec_request_body(const struct card_read_result *res, const char *challenge_b64);
+
+/* The server's answer (eid_card_verify.c): the JSON object of a successful answer, or
+ * NULL after a message naming what was asked ("the challenge request"); caller decrefs. */
+json_t *ec_answer_json(const struct ec_http_resp *rs, const char *what);
+/* o's string member key, or dflt when there is none. */
+const char *ec_json_str(const json_t *o, const char *key, const char *dflt);
+/*
+ * The challenge step of verify, bind and login: POST path (201 {"challenge": 8 bytes of
+ * base64, ...}). EXIT_OK with the bytes in challenge, *b64 their text (caller frees) and,
+ * when answer is not NULL, *answer the whole answer (caller decrefs); else an EXIT_*
+ * after a message (bad_challenge: the one for an answer without a good challenge).
+ */
+int ec_server_challenge(struct ec_server *s, const char *path, const char *const *headers,
+    const char *body, const char *bad_challenge, uint8_t challenge[8], char **b64,
+    json_t **answer);
+
+/* Wipe and free a string, NULL the pointer. */
+void ec_free_secret(char **s);
 
 int ec_cmd_verify(int argc, char **argv);
 /* eid_card_bind.c: `eid-card bind` and `eid-card login` (what is "bind" or "login") */

@@ -30,27 +30,13 @@
 #include "eid_card.h"
 #include "eid_card_http.h"
 
-#define DEFAULT_TIMEOUT_S 15L
-#define URL_MAX           2048
 #define CODE_CHARS        8
 
 struct code_ctx {
 	const char *what;               /* "bind" / "login" */
-	char base[URL_MAX];
-	char url[URL_MAX + 64];
-	long timeout;
+	struct ec_server srv;
 	int as_json;
 };
-
-static void
-free_secret(char **s)
-{
-	if (*s != NULL) {
-		cx_wipe(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
 
 /* The code as the server wants it: 8 letters/digits, separators ' ' and '-' dropped. */
 static int
@@ -75,20 +61,14 @@ normalize_code(const char *in, char out[CODE_CHARS + 1])
 	return n == CODE_CHARS ? 0 : -1;
 }
 
-static const char *
-str_or(const json_t *o, const char *key, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : dflt;
-}
-
 /* The server's answer to a refused request: which exit, and a message for the citizen. */
 static int
-say_refused(const struct code_ctx *c, const char *step, const struct ec_http_resp *rs)
+say_refused(void *ctx, const char *step, const struct ec_http_resp *rs)
 {
+	const struct code_ctx *c = ctx;
 	json_t *j = json_loadb(rs->body, rs->len, 0, NULL);
-	const char *err = str_or(j, "error", ""), *desc = str_or(j, "error_description", "");
+	const char *err = ec_json_str(j, "error", "");
+	const char *desc = ec_json_str(j, "error_description", "");
 	const json_t *reasons = json_object_get(j, "reasons");
 	int ex = EXIT_SERVER;
 	size_t i;
@@ -111,93 +91,38 @@ say_refused(const struct code_ctx *c, const char *step, const struct ec_http_res
 		    err[0] ? ", " : "", err, desc[0] ? ": " : "", desc,
 		    rs->status >= 500 ? " Try again later." : "");
 	}
-	if (c->as_json && rs->len > 0) {
-		fwrite(rs->body, 1, rs->len, stdout);
-		if (rs->body[rs->len - 1] != '\n')
-			fputc('\n', stdout);
-	}
+	if (c->as_json && rs->len > 0)
+		ec_http_resp_print(rs);
 	json_decref(j);
 	return ex;
 }
 
-/* POST base+path (JSON); EXIT_OK with *rs when the status is `want`, else an EXIT_*. */
-static int
-post(struct code_ctx *c, const char *path, const char *step, const char *body, long want,
-    struct ec_http_resp *rs)
-{
-	static const char *const hdrs[] = { "Content-Type: application/json", NULL };
-	int r, ex;
-
-	snprintf(c->url, sizeof(c->url), "%s%s", c->base, path);
-	r = ec_http_post(c->url, hdrs, body, strlen(body), c->timeout, rs);
-	if (r == EID_ERR_TIMEOUT) {
-		fprintf(stderr, "The server at %s did not answer within %ld s. Check the network "
-		    "and try again.\n", c->base, c->timeout);
-		return EXIT_SERVER;
-	}
-	if (r != 0) {
-		fprintf(stderr, "Cannot reach the server at %s (%s). Check the address and the "
-		    "network.\n", c->base, eid_strerror(r));
-		return EXIT_SERVER;
-	}
-	if (rs->status != want) {
-		ex = say_refused(c, step, rs);
-		ec_http_resp_free(rs);
-		return ex;
-	}
-	return EXIT_OK;
-}
+static const char *const json_headers[] = { "Content-Type: application/json", NULL };
 
 static int
 get_challenge(struct code_ctx *c, const char *code, uint8_t challenge[8], char **challenge_b64)
 {
-	struct ec_http_resp rs = { 0 };
 	char body[64];
 	json_t *j = NULL;
-	const char *ch, *purpose;
-	size_t n = 0;
+	const char *purpose;
 	int ex;
 
-	*challenge_b64 = NULL;
 	snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
-	if ((ex = post(c, "/v1/card/challenge", "the challenge request", body, 201, &rs)) != EXIT_OK)
+	if ((ex = ec_server_challenge(&c->srv, "/v1/card/challenge", json_headers, body,
+	    "The server's answer to the challenge request is not the expected JSON. Is --server "
+	    "the eID server?", challenge, challenge_b64, &j)) != EXIT_OK)
 		return ex;
-	ex = EXIT_SERVER;
-	j = json_loadb(rs.body, rs.len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(j) || (ch = json_string_value(json_object_get(j, "challenge"))) == NULL ||
-	    cx_b64_decode(challenge, 8, &n, ch, strlen(ch)) != 0 || n != 8) {
-		fprintf(stderr, "The server's answer to the challenge request is not the expected "
-		    "JSON. Is --server the eID server?\n");
-		goto out;
-	}
-	purpose = str_or(j, "purpose", c->what);
+	purpose = ec_json_str(j, "purpose", c->what);
 	if (strcmp(purpose, c->what) != 0) {
 		fprintf(stderr, "This is a %s code, not a %s code: run 'eid-card %s' with it.\n",
 		    strcmp(purpose, "login") == 0 ? "sign-in" : "binding",
 		    strcmp(c->what, "login") == 0 ? "sign-in" : "binding", purpose);
+		free(*challenge_b64);
+		*challenge_b64 = NULL;
 		ex = EXIT_CODE;
-		goto out;
 	}
-	ex = EXIT_OTHER;
-	if ((*challenge_b64 = strdup(ch)) == NULL)
-		goto out;
-	ex = EXIT_OK;
-out:
 	json_decref(j);
-	ec_http_resp_free(&rs);
 	return ex;
-}
-
-static int
-parse_timeout(const char *s, long *out)
-{
-	char *end = NULL;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end != '\0' || v < 1 || v > 300)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static void
@@ -228,28 +153,21 @@ ec_cmd_card_code(const char *what, int argc, char **argv)
 	char *chosen = NULL, *challenge_b64 = NULL, *files = NULL, *body = NULL;
 	uint8_t challenge[8];
 	json_t *answer = NULL;
-	int c, k, ex = EXIT_OTHER, http_up = 0;
-	size_t n;
+	int c, ex = EXIT_OTHER;
 
 	memset(&cc, 0, sizeof(cc));
 	cc.what = what;
-	cc.timeout = DEFAULT_TIMEOUT_S;
+	ec_server_init(&cc.srv, say_refused, &cc);
 	ec_card_args_init(&args);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((k = ec_card_args_option(&args, c, optarg)) < 0)
-			goto usage;
-		if (k > 0)
-			continue;
+	while ((c = ec_next_option(&args, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'c': code_arg = optarg; break;
 		case 'j': cc.as_json = 1; break;
 		case 't':
-			if (parse_timeout(optarg, &cc.timeout) != 0) {
-				fprintf(stderr, "eid-card: --timeout takes 1..300 seconds\n");
+			if (ec_server_set_timeout(&cc.srv, optarg) != EXIT_OK)
 				goto usage_quiet;
-			}
 			break;
 		case 'h':
 			usage_line(stdout, what);
@@ -270,27 +188,11 @@ ec_cmd_card_code(const char *what, int argc, char **argv)
 		    "(e.g. ABCD-EFGH)\n", what, strcmp(what, "bind") == 0 ? "account" : "sign-in");
 		goto usage_quiet;
 	}
-	n = strlen(server);
-	while (n > 0 && server[n - 1] == '/')
-		n--;
-	if (n == 0 || n >= sizeof(cc.base)) {
-		fprintf(stderr, "eid-card %s: --server must be a URL\n", what);
+	if (ec_server_set_url(&cc.srv, what, server) != EXIT_OK ||
+	    ec_card_args_finish(&args) != EXIT_OK)
 		goto usage_quiet;
-	}
-	memcpy(cc.base, server, n);
-	cc.base[n] = '\0';
-	if (ec_card_args_finish(&args) != EXIT_OK)
-		goto usage_quiet;
-	if (ec_http_global_init() != 0) {
-		fprintf(stderr, "eid-card: cannot initialise libcurl\n");
+	if ((ex = ec_server_start(&cc.srv, what)) != EXIT_OK)
 		goto out;
-	}
-	http_up = 1;
-	if (!ec_http_url_allowed(cc.base)) {
-		fprintf(stderr, "eid-card %s: --server must be an https:// URL (http:// only to this "
-		    "machine: 127.0.0.1, localhost, [::1])\n", what);
-		goto usage_quiet;
-	}
 
 	/* the server first: a bad code costs no card session */
 	if ((ex = get_challenge(&cc, code, challenge, &challenge_b64)) != EXIT_OK)
@@ -322,13 +224,11 @@ ec_cmd_card_code(const char *what, int argc, char **argv)
 	/* the code is 8 letters and digits: no escaping needed */
 	sprintf(body, "{\"code\":\"%s\",%s", code, files + 1);
 	snprintf(path, sizeof(path), "/v1/card/%s", what);
-	if ((ex = post(&cc, path, strcmp(what, "bind") == 0 ? "the binding" : "the sign-in", body,
-	    200, &rs)) != EXIT_OK)
+	if ((ex = ec_server_post(&cc.srv, path, strcmp(what, "bind") == 0 ? "the binding" :
+	    "the sign-in", json_headers, body, strlen(body), 200, &rs)) != EXIT_OK)
 		goto out;
 	if (cc.as_json) {
-		fwrite(rs.body, 1, rs.len, stdout);
-		if (rs.len == 0 || rs.body[rs.len - 1] != '\n')
-			fputc('\n', stdout);
+		ec_http_resp_print(&rs);
 	} else {
 		answer = json_loadb(rs.body, rs.len, 0, NULL);
 		if (strcmp(what, "bind") == 0)
@@ -336,7 +236,7 @@ ec_cmd_card_code(const char *what, int argc, char **argv)
 		else
 			printf("Sign-in approved. Go back to your browser: it continues by itself "
 			    "(or press Continue).\n");
-		printf("verification id: %s\n", str_or(answer, "verification_id", "-"));
+		printf("verification id: %s\n", ec_json_str(answer, "verification_id", "-"));
 	}
 	ex = EXIT_OK;
 	goto out;
@@ -348,15 +248,14 @@ out:
 	fflush(stdout);
 	json_decref(answer);
 	ec_http_resp_free(&rs);
-	free_secret(&files);
-	free_secret(&body);
+	ec_free_secret(&files);
+	ec_free_secret(&body);
 	free(challenge_b64);
 	ec_card_args_wipe(&args);
 	card_read_result_free(&res);
 	free(chosen);
 	cx_wipe(challenge, sizeof(challenge));
 	cx_wipe(code, sizeof(code));
-	if (http_up)
-		ec_http_global_cleanup();
+	ec_server_end(&cc.srv);
 	return ex;
 }

@@ -1,4 +1,6 @@
-/* eid_card_http.c - POST with libcurl for eid-card verify (see eid_card_http.h). */
+/* eid_card_http.c - POST with libcurl for eid-card verify, bind and login, and the
+ * server those commands talk to (see eid_card_http.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,9 +9,11 @@
 
 #include "cx_util.h"
 #include "eid_err.h"
+#include "eid_card.h"
 #include "eid_card_http.h"
 
 #define CONNECT_TIMEOUT_S 10L
+#define DEFAULT_TIMEOUT_S 15L
 
 struct sink {
 	char *buf;
@@ -166,4 +170,104 @@ ec_http_resp_free(struct ec_http_resp *r)
 		free(r->body);
 	}
 	memset(r, 0, sizeof(*r));
+}
+
+/* ---- the server a command talks to ---- */
+
+void
+ec_server_init(struct ec_server *s, ec_refused_fn *refused, void *refused_ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->timeout = DEFAULT_TIMEOUT_S;
+	s->refused = refused;
+	s->refused_ctx = refused_ctx;
+}
+
+int
+ec_server_set_timeout(struct ec_server *s, const char *arg)
+{
+	char *end = NULL;
+	long v = strtol(arg, &end, 10);
+
+	if (end == arg || *end != '\0' || v < 1 || v > 300) {
+		fprintf(stderr, "eid-card: --timeout takes 1..300 seconds\n");
+		return EXIT_USAGE;
+	}
+	s->timeout = v;
+	return EXIT_OK;
+}
+
+int
+ec_server_set_url(struct ec_server *s, const char *cmd, const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof(s->base)) {
+		fprintf(stderr, "eid-card %s: --server must be a URL\n", cmd);
+		return EXIT_USAGE;
+	}
+	memcpy(s->base, url, n);
+	s->base[n] = '\0';
+	return EXIT_OK;
+}
+
+int
+ec_server_start(struct ec_server *s, const char *cmd)
+{
+	if (ec_http_global_init() != 0) {
+		fprintf(stderr, "eid-card: cannot initialise libcurl\n");
+		return EXIT_OTHER;
+	}
+	s->http_up = 1;
+	if (!ec_http_url_allowed(s->base)) {
+		fprintf(stderr, "eid-card %s: --server must be an https:// URL (http:// only to "
+		    "this machine: 127.0.0.1, localhost, [::1])\n", cmd);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+void
+ec_server_end(struct ec_server *s)
+{
+	if (s->http_up)
+		ec_http_global_cleanup();
+	s->http_up = 0;
+}
+
+int
+ec_server_post(struct ec_server *s, const char *path, const char *what,
+    const char *const *headers, const char *body, size_t len, long want,
+    struct ec_http_resp *rs)
+{
+	int r, ex;
+
+	snprintf(s->url, sizeof(s->url), "%s%s", s->base, path);
+	r = ec_http_post(s->url, headers, body, len, s->timeout, rs);
+	if (r == EID_ERR_TIMEOUT) {
+		fprintf(stderr, "The server at %s did not answer within %ld s. Check the network "
+		    "and try again.\n", s->base, s->timeout);
+		return EXIT_SERVER;
+	}
+	if (r != 0) {
+		fprintf(stderr, "Cannot reach the server at %s (%s). Check the address and the "
+		    "network.\n", s->base, eid_strerror(r));
+		return EXIT_SERVER;
+	}
+	if (rs->status != want) {
+		ex = s->refused(s->refused_ctx, what, rs);
+		ec_http_resp_free(rs);
+		return ex;
+	}
+	return EXIT_OK;
+}
+
+void
+ec_http_resp_print(const struct ec_http_resp *rs)
+{
+	fwrite(rs->body, 1, rs->len, stdout);
+	if (rs->len == 0 || rs->body[rs->len - 1] != '\n')
+		fputc('\n', stdout);
 }

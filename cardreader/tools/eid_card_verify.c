@@ -13,6 +13,10 @@
  * session. The verify API has no member for the reader's Chip Authentication result:
  * it is printed (stderr with --json) and counts in the exit code.
  *
+ * Also what the server commands share about the card APIs' JSON: the answer as an object
+ * (ec_answer_json), the challenge step (ec_server_challenge) and the request body
+ * (ec_request_body).
+ *
  * Secrets: the client secret comes from EID_CLIENT_SECRET (or --client-secret, whose
  * argv copy is overwritten at once); it, the Basic header and the access token are
  * wiped after use and never printed. The request body and the answer carry personal
@@ -31,26 +35,12 @@
 #include "eid_card.h"
 #include "eid_card_http.h"
 
-#define DEFAULT_TIMEOUT_S 15L
-#define URL_MAX           2048
 #define SECRET_MAX        512
 
 struct verify_ctx {
-	char base[URL_MAX];             /* server URL without a trailing '/' */
-	char url[URL_MAX + 64];
-	long timeout;
+	struct ec_server srv;
 	char *auth;                     /* "Authorization: ..." (owned, wiped) */
 };
-
-static void
-free_secret(char **s)
-{
-	if (*s != NULL) {
-		cx_wipe(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
 
 /* RFC 6749 appendix B: application/x-www-form-urlencoded of one value. */
 static char *
@@ -101,15 +91,15 @@ basic_header(const char *id, const char *secret)
 		hdr = NULL;
 	}
 out:
-	free_secret(&eid);
-	free_secret(&esec);
-	free_secret(&raw);
+	ec_free_secret(&eid);
+	ec_free_secret(&esec);
+	ec_free_secret(&raw);
 	return hdr;
 }
 
 /* The OAuth error of an error answer, for the operator ("invalid_client: ..."). */
-static void
-say_refused(const char *what, const struct ec_http_resp *rs)
+static int
+say_refused(void *ctx, const char *what, const struct ec_http_resp *rs)
 {
 	json_t *j = json_loadb(rs->body, rs->len, 0, NULL);
 	const char *err = j != NULL ? json_string_value(json_object_get(j, "error")) : NULL;
@@ -126,38 +116,12 @@ say_refused(const char *what, const struct ec_http_resp *rs)
 		fprintf(stderr, " Try again later.");
 	fprintf(stderr, "\n");
 	json_decref(j);
+	(void)ctx;
+	return EXIT_SERVER;
 }
 
-/* POST base+path; EXIT_OK with *rs filled and status == want, else EXIT_SERVER. */
-static int
-post(struct verify_ctx *v, const char *path, const char *what, const char *const *headers,
-    const char *body, size_t len, long want, struct ec_http_resp *rs)
-{
-	int r;
-
-	snprintf(v->url, sizeof(v->url), "%s%s", v->base, path);
-	r = ec_http_post(v->url, headers, body, len, v->timeout, rs);
-	if (r == EID_ERR_TIMEOUT) {
-		fprintf(stderr, "The server at %s did not answer within %ld s. Check the network "
-		    "and try again.\n", v->base, v->timeout);
-		return EXIT_SERVER;
-	}
-	if (r != 0) {
-		fprintf(stderr, "Cannot reach the server at %s (%s). Check the address and the "
-		    "network.\n", v->base, eid_strerror(r));
-		return EXIT_SERVER;
-	}
-	if (rs->status != want) {
-		say_refused(what, rs);
-		ec_http_resp_free(rs);
-		return EXIT_SERVER;
-	}
-	return EXIT_OK;
-}
-
-/* The JSON object of a successful answer, or NULL after a message. */
-static json_t *
-answer_json(const struct ec_http_resp *rs, const char *what)
+json_t *
+ec_answer_json(const struct ec_http_resp *rs, const char *what)
 {
 	json_t *j = json_loadb(rs->body, rs->len, JSON_REJECT_DUPLICATES, NULL);
 
@@ -168,6 +132,53 @@ answer_json(const struct ec_http_resp *rs, const char *what)
 		return NULL;
 	}
 	return j;
+}
+
+const char *
+ec_json_str(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : dflt;
+}
+
+int
+ec_server_challenge(struct ec_server *s, const char *path, const char *const *headers,
+    const char *body, const char *bad_challenge, uint8_t challenge[8], char **b64,
+    json_t **answer)
+{
+	struct ec_http_resp rs = { 0 };
+	json_t *j = NULL;
+	const char *ch;
+	size_t n = 0;
+	int ex;
+
+	*b64 = NULL;
+	if (answer != NULL)
+		*answer = NULL;
+	if ((ex = ec_server_post(s, path, "the challenge request", headers, body,
+	    body != NULL ? strlen(body) : 0, 201, &rs)) != EXIT_OK)
+		return ex;
+	ex = EXIT_SERVER;
+	if ((j = ec_answer_json(&rs, "the challenge request")) == NULL)
+		goto out;
+	if ((ch = json_string_value(json_object_get(j, "challenge"))) == NULL ||
+	    cx_b64_decode(challenge, 8, &n, ch, strlen(ch)) != 0 || n != 8) {
+		fprintf(stderr, "%s\n", bad_challenge);
+		goto out;
+	}
+	ex = EXIT_OTHER;
+	if ((*b64 = strdup(ch)) == NULL)
+		goto out;
+	ex = EXIT_OK;
+	if (answer != NULL) {
+		*answer = j;
+		j = NULL;
+	}
+out:
+	json_decref(j);
+	ec_http_resp_free(&rs);
+	return ex;
 }
 
 static int
@@ -185,11 +196,11 @@ get_token(struct verify_ctx *v, const char *id, const char *secret, char **token
 	if ((basic = basic_header(id, secret)) == NULL)
 		goto out;
 	hdrs[0] = basic;
-	if ((ex = post(v, "/token", "the client credentials", hdrs, form, sizeof(form) - 1,
-	    200, &rs)) != EXIT_OK)
+	if ((ex = ec_server_post(&v->srv, "/token", "the client credentials", hdrs, form,
+	    sizeof(form) - 1, 200, &rs)) != EXIT_OK)
 		goto out;
 	ex = EXIT_SERVER;
-	if ((j = answer_json(&rs, "the token request")) == NULL)
+	if ((j = ec_answer_json(&rs, "the token request")) == NULL)
 		goto out;
 	if ((tok = json_string_value(json_object_get(j, "access_token"))) == NULL ||
 	    tok[0] == '\0' || strlen(tok) > 8192) {
@@ -207,7 +218,7 @@ out:
 		json_decref(j);
 	}
 	ec_http_resp_free(&rs);
-	free_secret(&basic);
+	ec_free_secret(&basic);
 	return ex;
 }
 
@@ -215,32 +226,9 @@ static int
 get_challenge(struct verify_ctx *v, uint8_t challenge[8], char **challenge_b64)
 {
 	const char *hdrs[2] = { v->auth, NULL };
-	struct ec_http_resp rs = { 0 };
-	json_t *j = NULL;
-	const char *ch;
-	size_t n = 0;
-	int ex;
 
-	*challenge_b64 = NULL;
-	if ((ex = post(v, "/v1/documents/challenge", "the challenge request", hdrs, NULL, 0, 201,
-	    &rs)) != EXIT_OK)
-		return ex;
-	ex = EXIT_SERVER;
-	if ((j = answer_json(&rs, "the challenge request")) == NULL)
-		goto out;
-	if ((ch = json_string_value(json_object_get(j, "challenge"))) == NULL ||
-	    cx_b64_decode(challenge, 8, &n, ch, strlen(ch)) != 0 || n != 8) {
-		fprintf(stderr, "The server's challenge is not 8 bytes of base64.\n");
-		goto out;
-	}
-	ex = EXIT_OTHER;
-	if ((*challenge_b64 = strdup(ch)) == NULL)
-		goto out;
-	ex = EXIT_OK;
-out:
-	json_decref(j);
-	ec_http_resp_free(&rs);
-	return ex;
+	return ec_server_challenge(&v->srv, "/v1/documents/challenge", hdrs, NULL,
+	    "The server's challenge is not 8 bytes of base64.", challenge, challenge_b64, NULL);
 }
 
 static int
@@ -298,14 +286,6 @@ out:
 	return out;
 }
 
-static const char *
-str_or(const json_t *o, const char *key, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? s : dflt;
-}
-
 static void
 print_verdict(const json_t *v, const struct card_read_result *res)
 {
@@ -315,9 +295,10 @@ print_verdict(const json_t *v, const struct card_read_result *res)
 	const json_t *doc = json_object_get(v, "document");
 	size_t i;
 
-	printf("verdict: %s\n", strcmp(str_or(v, "verdict", ""), "valid") == 0 ? "VALID" : "INVALID");
+	printf("verdict: %s\n",
+	    strcmp(ec_json_str(v, "verdict", ""), "valid") == 0 ? "VALID" : "INVALID");
 	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
-		printf("  %-22s %s\n", checks[i], str_or(c, checks[i], "?"));
+		printf("  %-22s %s\n", checks[i], ec_json_str(c, checks[i], "?"));
 	printf("reader: ");
 	ec_print_chip_auth(res);
 	if (json_array_size(reasons) > 0) {
@@ -328,27 +309,15 @@ print_verdict(const json_t *v, const struct card_read_result *res)
 		printf("\n");
 	}
 	if (json_object_size(doc) > 0) {
-		printf("name: %s\n", str_or(doc, "name", ""));
+		printf("name: %s\n", ec_json_str(doc, "name", ""));
 		if (json_string_value(json_object_get(doc, "full_name")) != NULL)
-			printf("full name: %s\n", str_or(doc, "full_name", ""));
+			printf("full name: %s\n", ec_json_str(doc, "full_name", ""));
 		printf("citizen id: %s\ndocument number: %s\nbirth date: %s\nsex: %s\n"
-		    "expiry date: %s\n", str_or(doc, "citizen_id", "-"),
-		    str_or(doc, "document_number", "-"), str_or(doc, "birth_date", "-"),
-		    str_or(doc, "sex", "-"), str_or(doc, "expiry_date", "-"));
+		    "expiry date: %s\n", ec_json_str(doc, "citizen_id", "-"),
+		    ec_json_str(doc, "document_number", "-"), ec_json_str(doc, "birth_date", "-"),
+		    ec_json_str(doc, "sex", "-"), ec_json_str(doc, "expiry_date", "-"));
 	}
-	printf("verification id: %s\n", str_or(v, "verification_id", "-"));
-}
-
-static int
-parse_timeout(const char *s, long *out)
-{
-	char *end = NULL;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end != '\0' || v < 1 || v > 300)
-		return -1;
-	*out = v;
-	return 0;
+	printf("verification id: %s\n", ec_json_str(v, "verification_id", "-"));
 }
 
 int
@@ -373,34 +342,27 @@ ec_cmd_verify(int argc, char **argv)
 	const char *hdrs[3] = { NULL, "Content-Type: application/json", NULL };
 	uint8_t challenge[8];
 	json_t *verdict = NULL;
-	int as_json = 0, c, k, ex = EXIT_OTHER, http_up = 0, valid;
-	size_t n;
+	int as_json = 0, c, ex = EXIT_OTHER, valid;
 
 	memset(&v, 0, sizeof(v));
-	v.timeout = DEFAULT_TIMEOUT_S;
+	ec_server_init(&v.srv, say_refused, NULL);
 	ec_card_args_init(&args);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((k = ec_card_args_option(&args, c, optarg)) < 0)
-			goto usage;
-		if (k > 0)
-			continue;
+	while ((c = ec_next_option(&args, argc, argv, opts)) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'i': client_id = optarg; break;
 		case 'j': as_json = 1; break;
 		case 'S':
-			free_secret(&secret);
+			ec_free_secret(&secret);
 			if ((secret = strdup(optarg)) == NULL)
 				goto out;
 			/* shorten the window in which /proc/PID/cmdline shows it */
 			cx_wipe(optarg, strlen(optarg));
 			break;
 		case 't':
-			if (parse_timeout(optarg, &v.timeout) != 0) {
-				fprintf(stderr, "eid-card: --timeout takes 1..300 seconds\n");
+			if (ec_server_set_timeout(&v.srv, optarg) != EXIT_OK)
 				goto usage_quiet;
-			}
 			break;
 		case 'h':
 			printf("usage: eid-card verify --server URL --client-id ID [--client-secret S]\n"
@@ -425,31 +387,15 @@ ec_cmd_verify(int argc, char **argv)
 		    "variable EID_CLIENT_SECRET (or give --client-secret)\n");
 		goto usage_quiet;
 	}
-	n = strlen(server);
-	while (n > 0 && server[n - 1] == '/')
-		n--;
-	if (n == 0 || n >= sizeof(v.base)) {
-		fprintf(stderr, "eid-card verify: --server must be a URL\n");
+	if (ec_server_set_url(&v.srv, "verify", server) != EXIT_OK ||
+	    ec_card_args_finish(&args) != EXIT_OK)
 		goto usage_quiet;
-	}
-	memcpy(v.base, server, n);
-	v.base[n] = '\0';
-	if (ec_card_args_finish(&args) != EXIT_OK)
-		goto usage_quiet;
-	if (ec_http_global_init() != 0) {
-		fprintf(stderr, "eid-card: cannot initialise libcurl\n");
+	if ((ex = ec_server_start(&v.srv, "verify")) != EXIT_OK)
 		goto out;
-	}
-	http_up = 1;
-	if (!ec_http_url_allowed(v.base)) {
-		fprintf(stderr, "eid-card verify: --server must be an https:// URL (http:// only "
-		    "to this machine: 127.0.0.1, localhost, [::1])\n");
-		goto usage_quiet;
-	}
 
 	if ((ex = get_token(&v, client_id, secret, &v.auth)) != EXIT_OK)
 		goto out;
-	free_secret(&secret);
+	ec_free_secret(&secret);
 	if ((ex = get_challenge(&v, challenge, &challenge_b64)) != EXIT_OK)
 		goto out;
 	if ((ex = ec_card_read(&args, challenge, &res, &chosen)) != EXIT_OK)
@@ -465,17 +411,15 @@ ec_cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	hdrs[0] = v.auth;
-	if ((ex = post(&v, "/v1/documents/verify", "the verification request", hdrs, body,
-	    strlen(body), 200, &rs)) != EXIT_OK)
+	if ((ex = ec_server_post(&v.srv, "/v1/documents/verify", "the verification request", hdrs,
+	    body, strlen(body), 200, &rs)) != EXIT_OK)
 		goto out;
 	ex = EXIT_SERVER;
-	if ((verdict = answer_json(&rs, "the verification request")) == NULL)
+	if ((verdict = ec_answer_json(&rs, "the verification request")) == NULL)
 		goto out;
-	valid = strcmp(str_or(verdict, "verdict", ""), "valid") == 0;
+	valid = strcmp(ec_json_str(verdict, "verdict", ""), "valid") == 0;
 	if (as_json) {
-		fwrite(rs.body, 1, rs.len, stdout);
-		if (rs.len == 0 || rs.body[rs.len - 1] != '\n')
-			fputc('\n', stdout);
+		ec_http_resp_print(&rs);
 		fprintf(stderr, "chip_authentication (reader): %s%s%s\n",
 		    card_check_result_str(res->chip_auth), res->chip_auth_note != NULL ? " " : "",
 		    res->chip_auth_note != NULL ? res->chip_auth_note : "");
@@ -499,15 +443,14 @@ out:
 		json_decref(verdict);
 	}
 	ec_http_resp_free(&rs);
-	free_secret(&body);
-	free_secret(&v.auth);
-	free_secret(&secret);
+	ec_free_secret(&body);
+	ec_free_secret(&v.auth);
+	ec_free_secret(&secret);
 	free(challenge_b64);
 	ec_card_args_wipe(&args);
 	card_read_result_free(&res);
 	free(chosen);
 	cx_wipe(challenge, sizeof(challenge));
-	if (http_up)
-		ec_http_global_cleanup();
+	ec_server_end(&v.srv);
 	return ex;
 }

@@ -14,23 +14,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Env, Tap, approveConsent, fillLogin, freePort, launchBrowser, missingBrowser, requireModules, sleep, which,
+  Env, PASSWORD, approveConsent, fillLogin, freePort, launchBrowser, sleep, startTest, which,
 } from './lib/eid.mjs';
 
 const MODULES = process.env.EID_APACHE_MODULES || '/usr/lib/apache2/modules';
 const APACHE = which('apache2') || which('httpd');
-const why = missingBrowser() ||
+const t = await startTest(
   (!APACHE ? 'no apache2 (apt-get install apache2 libapache2-mod-auth-openidc)' : null) ||
   (!fs.existsSync(path.join(MODULES, 'mod_auth_openidc.so'))
-    ? 'no mod_auth_openidc (apt-get install libapache2-mod-auth-openidc)' : null);
-if (why) {
-  console.log(`1..0 # SKIP ${why}`);
-  process.exit(0);
-}
-const t = new Tap();
-if (!(await requireModules(t))) process.exit(1);
+    ? 'no mod_auth_openidc (apt-get install libapache2-mod-auth-openidc)' : null));
 
-const PASSWORD = 'correct horse battery staple';
 const NAME = 'Nguyễn Văn Mẫu';
 
 // The page: every claim the portal cares about, each in an element of its own.

@@ -12,19 +12,12 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import {
-  Env, Tap, approveConsent, fillLogin, launchBrowser, missingBrowser, requireModules,
+  Env, PASSWORD, approveConsent, fillLogin, launchBrowser, startTest,
 } from './lib/eid.mjs';
 
-const why = missingBrowser();
-if (why) {
-  console.log(`1..0 # SKIP ${why}`);
-  process.exit(0);
-}
-const t = new Tap();
-if (!(await requireModules(t))) process.exit(1);
+const t = await startTest();
 const client = await import('openid-client');
 
-const PASSWORD = 'correct horse battery staple';
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
 const jwtPart = (jwt, i) => JSON.parse(Buffer.from(jwt.split('.')[i], 'base64url').toString('utf8'));
 

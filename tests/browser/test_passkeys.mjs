@@ -10,19 +10,11 @@
 // http://localhost:PORT (a secure context; it still listens on 127.0.0.1).
 import http from 'node:http';
 import {
-  Env, Tap, approveConsent, fillLogin, launchBrowser, missingBrowser, requireModules,
+  Env, PASSWORD, approveConsent, fillLogin, launchBrowser, startTest,
 } from './lib/eid.mjs';
 
-const why = missingBrowser();
-if (why) {
-  console.log(`1..0 # SKIP ${why}`);
-  process.exit(0);
-}
-const t = new Tap();
-if (!(await requireModules(t))) process.exit(1);
+const t = await startTest();
 const client = await import('openid-client');
-
-const PASSWORD = 'correct horse battery staple';
 
 /** An Env whose issuer names localhost instead of 127.0.0.1 (same listening socket). */
 class LocalhostEnv extends Env {

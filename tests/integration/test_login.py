@@ -1,15 +1,11 @@
 #!/usr/bin/env python3
 """Citizen sign-in at level 1 (ID number + password + TOTP): the login page, CSRF,
 sessions, replay, generic failures, throttling, timing, audit, logout, Redis outage."""
-import base64
-import hashlib
-import hmac
 import http.client
 import os
 import re
 import sqlite3
 import statistics
-import struct
 import sys
 import threading
 import time
@@ -17,38 +13,11 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
 from eidtest import Env, Tap  # noqa: E402
+from oidctest import fresh_code, secret_of, totp  # noqa: E402
 
 MSG_VI = 'Số định danh, mật khẩu hoặc mã xác thực không đúng.'
 MSG_EN = 'ID number, password or code is incorrect.'
 THROTTLE_EN = 'Too many attempts. Try again later.'
-
-
-def totp(secret, t=None, step=30):
-    """RFC 6238 with HMAC-SHA-1, 6 digits."""
-    counter = int((time.time() if t is None else t) // step)
-    mac = hmac.new(secret, struct.pack('>Q', counter), hashlib.sha1).digest()
-    off = mac[19] & 15
-    v = struct.unpack('>I', mac[off:off + 4])[0] & 0x7fffffff
-    return '%06d' % (v % 1000000)
-
-
-def secret_of(uri):
-    q = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
-    b32 = q['secret'][0]
-    return base64.b32decode(b32 + '=' * (-len(b32) % 8))
-
-
-def fresh_code(secret, used):
-    """A code whose 30 s step was not used yet: now, or one step either side (the server
-    accepts one step of skew), waiting for the next step only if all three are used."""
-    while True:
-        now = time.time()
-        for off in (0, 30, -30):
-            counter = int((now + off) // 30)
-            if counter not in used:
-                used.add(counter)
-                return totp(secret, counter * 30)
-        time.sleep(1)
 
 
 class Client:

@@ -6,41 +6,22 @@ python3-cryptography against the keys /jwks publishes, the header and claims per
 RFC 9068. Forged tokens (expired, wrong typ, wrong issuer) are signed with the server's
 own key file from the data directory, so only the claim checks can refuse them.
 """
-import base64
 import json
 import os
 import sys
 import time
 import urllib.parse
 
-try:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.asymmetric.utils import (decode_dss_signature,
-                                                                 encode_dss_signature)
-except ImportError:     # a python3 without cryptography: Debian's has it
-    if sys.executable != '/usr/bin/python3' and os.path.exists('/usr/bin/python3'):
-        os.execv('/usr/bin/python3', ['/usr/bin/python3'] + sys.argv)
-    raise
-
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
 from eidtest import Env, Tap  # noqa: E402
-
-FORM = 'application/x-www-form-urlencoded'
-
-
-def b64u(data):
-    return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
-
-
-def b64u_dec(s):
-    return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
-
-
-def basic(cid, secret):
-    raw = '%s:%s' % (urllib.parse.quote_plus(cid), urllib.parse.quote_plus(secret))
-    return 'Basic ' + base64.b64encode(raw.encode()).decode()
+# oidctest first: it runs this script again under /usr/bin/python3 when this python3 has
+# no cryptography
+from oidctest import FORM, b64u, b64u_dec, basic  # noqa: E402
+from cryptography.exceptions import InvalidSignature  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.utils import (decode_dss_signature,  # noqa: E402
+                                                             encode_dss_signature)
 
 
 def post(env, path, params, auth=None, ctype=FORM, raw=None):

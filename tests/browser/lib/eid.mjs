@@ -272,6 +272,20 @@ export async function requireModules(t) {
   }
 }
 
+/** The password the tests give their citizens. */
+export const PASSWORD = 'correct horse battery staple';
+
+/** The start of every browser test: skip it all (a TAP skip plan, exit 0) when Chromium
+ * is missing or `why` names something else it needs (Apache, ...); fail (exit 1) when the
+ * npm modules are missing; else the Tap to report on. */
+export async function startTest(why = null) {
+  const reason = missingBrowser() || why;
+  if (reason) skipAll(reason);
+  const t = new Tap();
+  if (!(await requireModules(t))) process.exit(1);
+  return t;
+}
+
 /** Sign in on eid-server's login page (whatever query /authorize put on it). */
 export async function fillLogin(page, citizen) {
   await page.waitForSelector('#username');

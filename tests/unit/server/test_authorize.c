@@ -273,6 +273,29 @@ T_CASE(pending_round_trip)
 	json_decref(o);
 }
 
+T_CASE(client_metadata_exact_members)
+{
+	struct srv_client odd = { 0 };
+
+	T_EQ_INT(srv_client_metadata_has(&client, "redirect_uris", RP), 1);
+	T_EQ_INT(srv_client_metadata_has(&client, "redirect_uris", "https://portal.example.vn/cb2?x=1"), 1);
+	/* byte for byte: no prefix, no case folding, no trailing slash */
+	T_EQ_INT(srv_client_metadata_has(&client, "redirect_uris", "https://portal.example.vn/"), 0);
+	T_EQ_INT(srv_client_metadata_has(&client, "redirect_uris", "https://portal.example.vn/CB"), 0);
+	T_EQ_INT(srv_client_metadata_has(&client, "redirect_uris", RP "/"), 0);
+	T_EQ_INT(srv_client_metadata_has(&client, "grant_types", "refresh_token"), 1);
+	T_EQ_INT(srv_client_metadata_has(&client, "grant_types", "client_credentials"), 0);
+	/* a value of another member, a member that is not an array, a missing member */
+	T_EQ_INT(srv_client_metadata_has(&client, "grant_types", RP), 0);
+	T_EQ_INT(srv_client_metadata_has(&client, "scope", "openid profile citizen_id"), 0);
+	T_EQ_INT(srv_client_metadata_has(&client, "post_logout_redirect_uris", RP), 0);
+	/* non-string entries are skipped */
+	odd.metadata = json_pack("{s:[i,n,s]}", "grant_types", 7, "authorization_code");
+	T_EQ_INT(srv_client_metadata_has(&odd, "grant_types", "7"), 0);
+	T_EQ_INT(srv_client_metadata_has(&odd, "grant_types", "authorization_code"), 1);
+	json_decref(odd.metadata);
+}
+
 int
 main(void)
 {
@@ -287,6 +310,7 @@ main(void)
 	T_RUN(pkce_rfc7636_appendix_b);
 	T_RUN(respond_query_and_form_post);
 	T_RUN(pending_round_trip);
+	T_RUN(client_metadata_exact_members);
 	json_decref(client.metadata);
 	return t_done();
 }
