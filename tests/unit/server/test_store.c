@@ -635,6 +635,72 @@ T_CASE(t_settings_bump)
 	srv_store_close(&s);
 }
 
+struct audit_arg {
+	struct srv_store *s;
+	int id;
+	int failures;
+};
+
+static void *
+audit_thread(void *p)
+{
+	struct audit_arg *a = p;
+	struct srv_audit_event e;
+	char actor[16], subject[16];
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(actor, sizeof(actor), "t%d", a->id);
+		snprintf(subject, sizeof(subject), "n%d", i);
+		memset(&e, 0, sizeof(e));
+		e.at = 1700000000;
+		e.actor = actor;
+		e.action = "test.group";
+		e.subject = subject;
+		e.outcome = "success";
+		e.details = "{}";
+		if (srv_store_audit_append(a->s, &e) != 0)
+			a->failures++;
+	}
+	return NULL;
+}
+
+/* Group commit: 8 threads x 50 events at once, each on its own connection; every event
+ * is written exactly once, and each call returned only after its event was. */
+T_CASE(t_audit_group_commit)
+{
+	struct srv_store *s = NULL;
+	struct audit_arg args[8];
+	pthread_t th[8];
+	struct srv_audit_event **v = NULL;
+	size_t n = 0, i;
+	int seen[8][50], dup = 0, k, j, failures = 0;
+
+	memset(seen, 0, sizeof(seen));
+	T_ASSERT((s = open_store(db_path("audit_group"), 0)) != NULL);
+	for (k = 0; k < 8; k++) {
+		args[k].s = s;
+		args[k].id = k;
+		args[k].failures = 0;
+		T_EQ_INT(pthread_create(&th[k], NULL, audit_thread, &args[k]), 0);
+	}
+	for (k = 0; k < 8; k++) {
+		T_EQ_INT(pthread_join(th[k], NULL), 0);
+		failures += args[k].failures;
+	}
+	T_EQ_INT(failures, 0);
+	T_EQ_INT(srv_store_audit_list(s, 0, 1000, &v, &n), 0);
+	T_EQ_INT((long long)n, 400);
+	for (i = 0; i < n; i++) {
+		if (sscanf(v[i]->actor, "t%d", &k) != 1 || sscanf(v[i]->subject, "n%d", &j) != 1 ||
+		    k < 0 || k >= 8 || j < 0 || j >= 50 || seen[k][j]++ != 0)
+			dup++;
+	}
+	T_EQ_INT(dup, 0);
+	srv_audit_list_free(v, n);
+	srv_store_close(&s);
+}
+
 T_CASE(t_migrate_old_database)
 {
 	const char *p = db_path("old");
@@ -1074,6 +1140,7 @@ main(void)
 	T_RUN(t_keys);
 	T_RUN(t_audit);
 	T_RUN(t_settings_bump);
+	T_RUN(t_audit_group_commit);
 	T_RUN(t_migrate_old_database);
 	T_RUN(t_migrate_v2_database);
 	T_RUN(t_newer_database_refused);
