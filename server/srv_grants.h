@@ -16,6 +16,11 @@
  * presenting a used one again revokes the whole family, so a stolen token that the
  * client or the thief already rotated is useless to both. Families are revoked by a
  * flag key that outlives every token of the family.
+ *
+ * Round trips: a redemption (code taken, used marker left or read) is one Lua script, and
+ * so is a refresh take (token taken, used marker left, family flag and client mark read,
+ * or on a replay the family revoked); issuing a token is one SET NX. A code exchange or a
+ * refresh thus costs Redis two round trips.
  */
 #ifndef SRV_GRANTS_H
 #define SRV_GRANTS_H

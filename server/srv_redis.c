@@ -585,3 +585,91 @@ srv_redis_zclaim_due(struct srv_redis *r, const char *key, long long now, long l
 	freeReplyObject(rep);
 	return e;
 }
+
+/* ---- scripts ---- */
+
+void
+srv_redis_vals_free(struct srv_redis_val *vals, size_t n)
+{
+	size_t i;
+
+	if (vals == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (vals[i].str != NULL) {
+			cx_wipe(vals[i].str, vals[i].len);
+			free(vals[i].str);
+		}
+		vals[i] = (struct srv_redis_val){ SRV_REDIS_NIL, 0, NULL, 0 };
+	}
+}
+
+/* One scalar reply into v. */
+static int
+val_from(const redisReply *e, struct srv_redis_val *v)
+{
+	*v = (struct srv_redis_val){ SRV_REDIS_NIL, 0, NULL, 0 };
+	switch (e->type) {
+	case REDIS_REPLY_NIL:
+		return 0;
+	case REDIS_REPLY_INTEGER:
+		v->type = SRV_REDIS_INT;
+		v->integer = e->integer;
+		return 0;
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_STATUS:
+		if (e->len > REDIS_MAX_VALUE)
+			return EID_ERR_REDIS;
+		if ((v->str = malloc(e->len + 1)) == NULL)
+			return EID_ERR_NOMEM;
+		memcpy(v->str, e->str, e->len);
+		v->str[e->len] = '\0';
+		v->len = e->len;
+		v->type = SRV_REDIS_STR;
+		return 0;
+	default:
+		return EID_ERR_REDIS;
+	}
+}
+
+int
+srv_redis_script(struct srv_redis *r, const char *script, size_t nkeys, const char *const *argv,
+    const size_t *argvlen, size_t argc, int idempotent, struct srv_redis_val *vals, size_t max_vals,
+    size_t *n)
+{
+	const char *av[3 + SRV_REDIS_SCRIPT_MAX_ARGS];
+	size_t avlen[3 + SRV_REDIS_SCRIPT_MAX_ARGS], i, got = 0;
+	char s_nkeys[24];
+	redisReply *rep;
+	int e;
+
+	*n = 0;
+	if (argc > SRV_REDIS_SCRIPT_MAX_ARGS || nkeys > argc || max_vals == 0)
+		return EID_ERR_INVALID_ARGUMENT;
+	snprintf(s_nkeys, sizeof(s_nkeys), "%zu", nkeys);
+	av[0] = "EVAL";
+	av[1] = script;
+	av[2] = s_nkeys;
+	for (i = 0; i < 3; i++)
+		avlen[i] = strlen(av[i]);
+	for (i = 0; i < argc; i++) {
+		av[3 + i] = argv[i];
+		avlen[3 + i] = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+	}
+	if ((e = run(r, (int)(3 + argc), av, avlen, idempotent, &rep)) != 0)
+		return e;
+	if (rep->type != REDIS_REPLY_ARRAY)
+		e = val_from(rep, &vals[got++]);
+	else if (rep->elements > max_vals)
+		e = EID_ERR_REDIS;
+	else
+		for (i = 0; i < rep->elements && e == 0; i++)
+			e = val_from(rep->element[i], &vals[got++]);
+	freeReplyObject(rep);
+	if (e != 0) {
+		srv_redis_vals_free(vals, got);
+		return e;
+	}
+	*n = got;
+	return 0;
+}

@@ -77,4 +77,31 @@ int srv_redis_ping(struct srv_redis *r) EID_WARN_UNUSED;
 int srv_redis_zclaim_due(struct srv_redis *r, const char *key, long long now, long long lease_until,
     char **member) EID_WARN_UNUSED;
 
+/* ---- scripts ---- */
+/*
+ * One value of a script's answer: nil (Lua false), an integer, or a string (malloc'd,
+ * NUL-terminated; wiped when freed, since it may hold a grant).
+ */
+enum srv_redis_type { SRV_REDIS_NIL, SRV_REDIS_INT, SRV_REDIS_STR };
+struct srv_redis_val {
+	enum srv_redis_type type;
+	long long integer;
+	char *str;
+	size_t len;
+};
+#define SRV_REDIS_SCRIPT_MAX_ARGS 16
+/*
+ * EVAL script with nkeys keys followed by the other arguments: argv[0..argc) (argc <=
+ * SRV_REDIS_SCRIPT_MAX_ARGS, binary-safe; argvlen NULL means NUL-terminated strings).
+ * One round trip, and Redis runs the whole script atomically. The answer, a scalar or a
+ * flat array of at most max_vals elements, goes to vals[0..*n); free it with
+ * srv_redis_vals_free. A nested array, a longer one or a string above 1 MiB is
+ * EID_ERR_REDIS. idempotent: retried once after a connection error (only for scripts
+ * whose second run would change nothing).
+ */
+int srv_redis_script(struct srv_redis *r, const char *script, size_t nkeys, const char *const *argv,
+    const size_t *argvlen, size_t argc, int idempotent, struct srv_redis_val *vals, size_t max_vals,
+    size_t *n) EID_WARN_UNUSED;
+void srv_redis_vals_free(struct srv_redis_val *vals, size_t n);
+
 #endif /* SRV_REDIS_H */
