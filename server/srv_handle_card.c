@@ -244,6 +244,20 @@ audit(struct srv_app *app, const char *actor, const char *action, const char *su
 	free(text);
 }
 
+/* Answer the JSON o (taken; NULL: EID_ERR_NOMEM), not to be cached. */
+static int
+reply_no_store(struct srv_resp *resp, unsigned status, json_t *o)
+{
+	int r;
+
+	if (o == NULL)
+		return EID_ERR_NOMEM;
+	resp->no_store = 1;
+	r = srv_resp_json(resp, status, o);
+	json_decref(o);
+	return r;
+}
+
 /* ---------------------------------------------------------------- pages */
 
 static int
@@ -434,7 +448,7 @@ srv_handle_card_challenge(struct srv_app *app, const struct srv_req *req, struct
 	char code[SRV_CARD_CODE_LEN], key[SRV_REDIS_KEY_MAX], b64[CX_B64_LEN(CARD_AA_CHALLENGE_LEN)];
 	uint8_t ch[CARD_AA_CHALLENGE_LEN];
 	const char *purpose;
-	json_t *rec = NULL, *o = NULL;
+	json_t *rec = NULL;
 	int r, answered;
 
 	if ((r = api_request(app, req, resp, code, NULL, &answered)) != 0 || answered)
@@ -453,17 +467,11 @@ srv_handle_card_challenge(struct srv_app *app, const struct srv_req *req, struct
 		goto out;
 	if ((r = cx_b64_encode(b64, sizeof(b64), ch, sizeof(ch))) != 0)
 		goto out;
-	if ((o = json_pack("{s:s,s:i,s:s}", "challenge", b64, "expires_in", CARD_CHALLENGE_TTL,
-	    "purpose", purpose)) == NULL) {
-		r = EID_ERR_NOMEM;
-		goto out;
-	}
-	resp->no_store = 1;
-	r = srv_resp_json(resp, 201, o);
+	r = reply_no_store(resp, 201, json_pack("{s:s,s:i,s:s}", "challenge", b64,
+	    "expires_in", CARD_CHALLENGE_TTL, "purpose", purpose));
 out:
 	cx_wipe(code, sizeof(code));
 	cx_wipe(ch, sizeof(ch));
-	json_decref(o);
 	json_decref(rec);
 	return r;
 }
@@ -535,16 +543,9 @@ static int
 refuse_card(struct srv_resp *resp, unsigned status, const char *error, const char *description,
     const json_t *verdict)
 {
-	json_t *o = json_pack("{s:s,s:s,s:O?}", "error", error, "error_description", description,
-	    "reasons", verdict != NULL ? json_object_get(verdict, "reasons") : NULL);
-	int r;
-
-	if (o == NULL)
-		return EID_ERR_NOMEM;
-	resp->no_store = 1;
-	r = srv_resp_json(resp, status, o);
-	json_decref(o);
-	return r;
+	return reply_no_store(resp, status, json_pack("{s:s,s:s,s:O?}", "error", error,
+	    "error_description", description,
+	    "reasons", verdict != NULL ? json_object_get(verdict, "reasons") : NULL));
 }
 
 static int
@@ -558,6 +559,14 @@ card_ref_of(struct srv_app *app, const struct srv_card_decision *d, uint8_t ref[
 	srv_card_ref(key, d->issuing_state, d->document_number, ref);
 	cx_wipe(key, sizeof(key));
 	return 0;
+}
+
+/* A code record this submission may use: of this purpose, and for sign-in pending. */
+static int
+code_usable(const json_t *rec, const char *purpose)
+{
+	return rec_is(rec, "purpose", purpose) &&
+	    (strcmp(purpose, "bind") == 0 || rec_is(rec, "state", "pending"));
 }
 
 /* Parse the request and take its code (which must have this purpose, and for sign-in be
@@ -585,13 +594,11 @@ card_submission(struct srv_app *app, const struct srv_req *req, struct srv_resp 
 		goto out;
 	/* look first (a code of the other kind stays usable), then take */
 	r = code_load(app, code, 0, rec);
-	if (r == 0 && rec_is(*rec, "purpose", purpose) &&
-	    (strcmp(purpose, "bind") == 0 || rec_is(*rec, "state", "pending"))) {
+	if (r == 0 && code_usable(*rec, purpose)) {
 		json_decref(*rec);
 		*rec = NULL;
 		r = code_load(app, code, 1, rec);
-		if (r == 0 && !(rec_is(*rec, "purpose", purpose) &&
-		    (strcmp(purpose, "bind") == 0 || rec_is(*rec, "state", "pending"))))
+		if (r == 0 && !code_usable(*rec, purpose))
 			r = EID_ERR_NOT_FOUND;
 	} else if (r == 0)
 		r = EID_ERR_NOT_FOUND;
@@ -610,24 +617,64 @@ out:
 	return r;
 }
 
+/* One card submission (bind or sign-in) on its way through the pipeline. */
+struct card_attempt {
+	struct srv_doc_request dr;
+	struct srv_card_decision d;
+	char code[SRV_CARD_CODE_LEN];
+	char vid[CX_B64URL_LEN(CARD_VERIFICATION_ID_BYTES)];   /* names it in audit and answer */
+	uint8_t ref[SRV_CARD_REF_BYTES];
+	json_t *rec;                    /* the code's record */
+	json_t *verdict;                /* srv_documents_verify's */
+};
+
+/* Verify the submitted files and decide (citizen_id: the account's, NULL for sign-in);
+ * the files are wiped then, and the attempt gets its verification id. */
+static int
+attempt_decide(struct srv_app *app, struct card_attempt *at, const char *citizen_id)
+{
+	int r;
+
+	if ((r = verify_card(app, at->code, &at->dr, &at->verdict)) != 0 ||
+	    (r = srv_card_decide(at->verdict, at->dr.dg[13], at->dr.dg_len[13], citizen_id,
+	    &at->d)) != 0)
+		return r;
+	srv_doc_request_clear(&at->dr);
+	cx_random_token(at->vid, sizeof(at->vid), CARD_VERIFICATION_ID_BYTES);
+	return 0;
+}
+
+static void
+attempt_clear(struct card_attempt *at)
+{
+	srv_doc_request_clear(&at->dr);
+	cx_wipe(&at->d, sizeof(at->d));
+	cx_wipe(at->code, sizeof(at->code));
+	cx_wipe(at->ref, sizeof(at->ref));
+	if (at->verdict != NULL) {
+		json_object_clear(at->verdict);
+		json_decref(at->verdict);
+		at->verdict = NULL;
+	}
+	json_decref(at->rec);
+	at->rec = NULL;
+}
+
 int
 srv_handle_card_bind(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
-	struct srv_doc_request dr;
-	struct srv_card_decision d;
+	struct card_attempt at;
 	struct srv_citizen *cit = NULL;
-	char code[SRV_CARD_CODE_LEN] = "", vid[CX_B64URL_LEN(CARD_VERIFICATION_ID_BYTES)];
-	uint8_t ref[SRV_CARD_REF_BYTES];
 	const char *account;
-	json_t *rec = NULL, *verdict = NULL, *details = NULL, *meta = NULL, *o = NULL;
+	json_t *details = NULL, *meta = NULL;
 	char *meta_text = NULL;
 	int r, answered;
 
-	memset(&dr, 0, sizeof(dr));
-	memset(&d, 0, sizeof(d));
-	if ((r = card_submission(app, req, resp, "bind", code, &dr, &rec, &answered)) != 0 || answered)
+	memset(&at, 0, sizeof(at));
+	if ((r = card_submission(app, req, resp, "bind", at.code, &at.dr, &at.rec, &answered)) != 0 ||
+	    answered)
 		goto out;
-	account = rec_str(rec, "account");
+	account = rec_str(at.rec, "account");
 	r = srv_store_citizen_get(app->store, account != NULL ? account : "", &cit);
 	if (r == EID_ERR_NOT_FOUND || (r == 0 && cit->disabled)) {
 		r = srv_resp_error(resp, 400, "invalid_code",
@@ -636,30 +683,27 @@ srv_handle_card_bind(struct srv_app *app, const struct srv_req *req, struct srv_
 	}
 	if (r != 0)
 		goto out;
-	if ((r = verify_card(app, code, &dr, &verdict)) != 0)
+	if ((r = attempt_decide(app, &at, cit->citizen_id)) != 0)
 		goto out;
-	if ((r = srv_card_decide(verdict, dr.dg[13], dr.dg_len[13], cit->citizen_id, &d)) != 0)
-		goto out;
-	srv_doc_request_clear(&dr);
-	cx_random_token(vid, sizeof(vid), CARD_VERIFICATION_ID_BYTES);
-	if ((details = card_details(app, verdict, vid, d.error)) == NULL) {
+	if ((details = card_details(app, at.verdict, at.vid, at.d.error)) == NULL) {
 		r = EID_ERR_NOMEM;
 		goto out;
 	}
-	if (d.outcome != SRV_CARD_OK) {
+	if (at.d.outcome != SRV_CARD_OK) {
 		audit(app, account, "card.bind", account, "failure", details);
-		log_info("card_bind_refused", LS("account", account), LS("error", d.error));
-		r = refuse_card(resp, 403, d.error, d.description, verdict);
+		log_info("card_bind_refused", LS("account", account), LS("error", at.d.error));
+		r = refuse_card(resp, 403, at.d.error, at.d.description, at.verdict);
 		goto out;
 	}
-	if ((r = card_ref_of(app, &d, ref)) != 0)
+	if ((r = card_ref_of(app, &at.d, at.ref)) != 0)
 		goto out;
-	if ((meta = json_pack("{s:s,s:s}", "verification_id", vid, "issuing_state", d.issuing_state)) == NULL ||
+	if ((meta = json_pack("{s:s,s:s}", "verification_id", at.vid, "issuing_state",
+	    at.d.issuing_state)) == NULL ||
 	    (meta_text = json_dumps(meta, JSON_COMPACT)) == NULL) {
 		r = EID_ERR_NOMEM;
 		goto out;
 	}
-	r = srv_store_card_bind(app->store, cit->id, ref, meta_text, (int64_t)app->now());
+	r = srv_store_card_bind(app->store, cit->id, at.ref, meta_text, (int64_t)app->now());
 	if (r == EID_ERR_EXISTS) {
 		(void)json_object_set_new(details, "error", json_string("card_bound_elsewhere"));
 		audit(app, account, "card.bind", account, "failure", details);
@@ -671,26 +715,13 @@ srv_handle_card_bind(struct srv_app *app, const struct srv_req *req, struct srv_
 		goto out;
 	audit(app, account, "card.bind", account, "success", details);
 	log_info("card_bound", LS("account", account), LS("acr", CARD_ACR));
-	if ((o = json_pack("{s:s,s:i,s:s}", "status", "bound", "level", 2, "verification_id", vid)) == NULL) {
-		r = EID_ERR_NOMEM;
-		goto out;
-	}
-	resp->no_store = 1;
-	r = srv_resp_json(resp, 200, o);
+	r = reply_no_store(resp, 200, json_pack("{s:s,s:i,s:s}", "status", "bound", "level", 2,
+	    "verification_id", at.vid));
 out:
-	srv_doc_request_clear(&dr);
-	cx_wipe(&d, sizeof(d));
-	cx_wipe(code, sizeof(code));
-	cx_wipe(ref, sizeof(ref));
-	if (verdict != NULL) {
-		json_object_clear(verdict);
-		json_decref(verdict);
-	}
+	attempt_clear(&at);
 	json_decref(details);
 	json_decref(meta);
 	free(meta_text);
-	json_decref(o);
-	json_decref(rec);
 	srv_citizen_free(&cit);
 	return r;
 }
@@ -698,39 +729,33 @@ out:
 int
 srv_handle_card_login_api(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
-	struct srv_doc_request dr;
-	struct srv_card_decision d;
+	struct card_attempt at;
 	struct srv_citizen *cit = NULL;
-	char code[SRV_CARD_CODE_LEN] = "", vid[CX_B64URL_LEN(CARD_VERIFICATION_ID_BYTES)];
-	uint8_t ref[SRV_CARD_REF_BYTES];
-	json_t *rec = NULL, *verdict = NULL, *details = NULL, *o = NULL;
+	json_t *details = NULL;
 	const char *error = NULL;
 	int r, answered;
 
-	memset(&dr, 0, sizeof(dr));
-	memset(&d, 0, sizeof(d));
-	if ((r = card_submission(app, req, resp, "login", code, &dr, &rec, &answered)) != 0 || answered)
+	memset(&at, 0, sizeof(at));
+	if ((r = card_submission(app, req, resp, "login", at.code, &at.dr, &at.rec, &answered)) != 0 ||
+	    answered)
 		goto out;
-	if ((r = verify_card(app, code, &dr, &verdict)) != 0)
+	if ((r = attempt_decide(app, &at, NULL)) != 0)
 		goto out;
-	if ((r = srv_card_decide(verdict, dr.dg[13], dr.dg_len[13], NULL, &d)) != 0)
-		goto out;
-	srv_doc_request_clear(&dr);
-	cx_random_token(vid, sizeof(vid), CARD_VERIFICATION_ID_BYTES);
-	if (d.outcome == SRV_CARD_OK) {
+	if (at.d.outcome == SRV_CARD_OK) {
 		/* the account whose bound card this is: level 2, enabled, the same document */
-		r = srv_store_citizen_get(app->store, d.citizen_id, &cit);
-		if (r == 0 && (cit->disabled || cit->level < 2 || strcmp(cit->citizen_id, d.citizen_id) != 0))
+		r = srv_store_citizen_get(app->store, at.d.citizen_id, &cit);
+		if (r == 0 && (cit->disabled || cit->level < 2 ||
+		    strcmp(cit->citizen_id, at.d.citizen_id) != 0))
 			r = EID_ERR_NOT_FOUND;
-		if (r == 0 && (r = card_ref_of(app, &d, ref)) == 0)
-			r = srv_store_card_check(app->store, cit->id, ref, (int64_t)app->now());
+		if (r == 0 && (r = card_ref_of(app, &at.d, at.ref)) == 0)
+			r = srv_store_card_check(app->store, cit->id, at.ref, (int64_t)app->now());
 		if (r == EID_ERR_NOT_FOUND)
 			error = "card_not_bound";
 		else if (r != 0)
 			goto out;
 	} else
-		error = d.error;
-	if ((details = card_details(app, verdict, vid, error)) == NULL) {
+		error = at.d.error;
+	if ((details = card_details(app, at.verdict, at.vid, error)) == NULL) {
 		r = EID_ERR_NOMEM;
 		goto out;
 	}
@@ -738,40 +763,28 @@ srv_handle_card_login_api(struct srv_app *app, const struct srv_req *req, struct
 		audit(app, cit != NULL ? cit->account_id : "eidd", "card.login",
 		    cit != NULL ? cit->account_id : NULL, "failure", details);
 		log_info("card_login_refused", LS("error", error));
-		r = d.outcome != SRV_CARD_OK ? refuse_card(resp, 403, d.error, d.description, verdict) :
+		r = at.d.outcome != SRV_CARD_OK ?
+		    refuse_card(resp, 403, at.d.error, at.d.description, at.verdict) :
 		    refuse_card(resp, 403, "card_not_bound", "This card is not bound to an account at level 2. "
 		    "Sign in with your password and bind the card on the account page (/account/card) first.",
 		    NULL);
 		goto out;
 	}
 	/* approve: the browser that holds the code's cookie may now continue */
-	if (json_object_set_new(rec, "state", json_string("approved")) != 0 ||
-	    json_object_set_new(rec, "account", json_string(cit->account_id)) != 0) {
+	if (json_object_set_new(at.rec, "state", json_string("approved")) != 0 ||
+	    json_object_set_new(at.rec, "account", json_string(cit->account_id)) != 0) {
 		r = EID_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = code_store(app, code, rec, CARD_APPROVED_TTL)) != 0)
+	if ((r = code_store(app, at.code, at.rec, CARD_APPROVED_TTL)) != 0)
 		goto out;
 	audit(app, cit->account_id, "card.login", cit->account_id, "success", details);
 	log_info("card_login_approved", LS("account", cit->account_id));
-	if ((o = json_pack("{s:s,s:s}", "status", "approved", "verification_id", vid)) == NULL) {
-		r = EID_ERR_NOMEM;
-		goto out;
-	}
-	resp->no_store = 1;
-	r = srv_resp_json(resp, 200, o);
+	r = reply_no_store(resp, 200, json_pack("{s:s,s:s}", "status", "approved",
+	    "verification_id", at.vid));
 out:
-	srv_doc_request_clear(&dr);
-	cx_wipe(&d, sizeof(d));
-	cx_wipe(code, sizeof(code));
-	cx_wipe(ref, sizeof(ref));
-	if (verdict != NULL) {
-		json_object_clear(verdict);
-		json_decref(verdict);
-	}
+	attempt_clear(&at);
 	json_decref(details);
-	json_decref(o);
-	json_decref(rec);
 	srv_citizen_free(&cit);
 	return r;
 }
@@ -895,6 +908,14 @@ out:
 	return r;
 }
 
+/* The sign-in page's dead ends: a message and a link to start again. */
+static int
+start_again(struct srv_resp *resp, unsigned status, enum srv_lang lang, enum srv_str title,
+    enum srv_str msg, struct cx_dynbuf *again)
+{
+	return render_message(resp, status, lang, title, msg, cx_dynbuf_str(again), S_CARD_START_AGAIN);
+}
+
 static int
 login_card_post(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
@@ -912,22 +933,19 @@ login_card_post(struct srv_app *app, const struct srv_req *req, struct srv_resp 
 		goto out;
 	if (!srv_web_csrf_ok(app, req)) {
 		log_info("login_csrf_refused", LS("remote", req->remote_ip));
-		r = render_message(resp, 403, lang, S_FORBIDDEN_TITLE, S_ERR_CSRF, cx_dynbuf_str(&again),
-		    S_CARD_START_AGAIN);
+		r = start_again(resp, 403, lang, S_FORBIDDEN_TITLE, S_ERR_CSRF, &again);
 		goto out;
 	}
 	if (srv_card_code_normalize(srv_kvlist_get(&req->form, "code", NULL), code) != 0 ||
 	    (r = code_load(app, code, 0, &rec)) == EID_ERR_NOT_FOUND || !rec_is(rec, "purpose", "login")) {
-		r = render_message(resp, 400, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_EXPIRED,
-		    cx_dynbuf_str(&again), S_CARD_START_AGAIN);
+		r = start_again(resp, 400, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_EXPIRED, &again);
 		goto out;
 	}
 	if (r != 0)
 		goto out;
 	if (!same_browser(app, req, rec)) {
 		log_info("card_login_other_browser", LS("remote", req->remote_ip));
-		r = render_message(resp, 403, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_OTHER_BROWSER,
-		    cx_dynbuf_str(&again), S_CARD_START_AGAIN);
+		r = start_again(resp, 403, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_OTHER_BROWSER, &again);
 		goto out;
 	}
 	if (!rec_is(rec, "state", "approved")) {
@@ -944,8 +962,7 @@ login_card_post(struct srv_app *app, const struct srv_req *req, struct srv_resp 
 	r = code_load(app, code, 1, &rec);
 	if (r == EID_ERR_NOT_FOUND || (r == 0 && (!rec_is(rec, "state", "approved") ||
 	    !same_browser(app, req, rec)))) {
-		r = render_message(resp, 400, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_EXPIRED,
-		    cx_dynbuf_str(&again), S_CARD_START_AGAIN);
+		r = start_again(resp, 400, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_EXPIRED, &again);
 		goto out;
 	}
 	if (r != 0)
@@ -953,8 +970,7 @@ login_card_post(struct srv_app *app, const struct srv_req *req, struct srv_resp 
 	account = rec_str(rec, "account");
 	r = srv_store_citizen_get(app->store, account != NULL ? account : "", &cit);
 	if (r == EID_ERR_NOT_FOUND || (r == 0 && (cit->disabled || cit->level < 2))) {
-		r = render_message(resp, 403, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_EXPIRED,
-		    cx_dynbuf_str(&again), S_CARD_START_AGAIN);
+		r = start_again(resp, 403, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_EXPIRED, &again);
 		goto out;
 	}
 	if (r != 0)

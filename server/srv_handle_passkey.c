@@ -111,25 +111,42 @@ refuse(struct srv_resp *resp, unsigned status, const char *error)
 	return reply(resp, status, json_pack("{s:s}", "error", error));
 }
 
+/* The JSON text of details (taken; NULL gives NULL), for audit_event(). */
+static char *
+audit_details(json_t *details)
+{
+	char *text = details != NULL ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(details);
+	return text;
+}
+
+/* The audit event of an account's action; its strings are borrowed (details NULL: {}). */
+static void
+audit_event(struct srv_app *app, const char *account, const char *action, const char *outcome,
+    const char *details, struct srv_audit_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->at = (int64_t)app->now();
+	e->actor = (char *)(account != NULL ? account : "anonymous");
+	e->action = (char *)action;
+	e->subject = (char *)(account != NULL ? account : "");
+	e->outcome = (char *)outcome;
+	e->details = (char *)(details != NULL ? details : "{}");
+}
+
 static void
 audit(struct srv_app *app, const char *account, const char *action, const char *outcome,
     json_t *details)
 {
 	struct srv_audit_event e;
-	char *text = details != NULL ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *text = audit_details(details);
 	int r;
 
-	memset(&e, 0, sizeof(e));
-	e.at = (int64_t)app->now();
-	e.actor = (char *)(account != NULL ? account : "anonymous");
-	e.action = (char *)action;
-	e.subject = (char *)(account != NULL ? account : "");
-	e.outcome = (char *)outcome;
-	e.details = text != NULL ? text : "{}";
+	audit_event(app, account, action, outcome, text, &e);
 	if ((r = srv_store_audit_append(app->store, &e)) != 0)
 		log_warn("audit_append_failed", LS("action", action), LS("reason", eid_strerror(r)));
 	free(text);
-	json_decref(details);
 }
 
 /* ---- challenges ---- */
@@ -610,8 +627,10 @@ srv_handle_passkey_login(struct srv_app *app, const struct srv_req *req, struct 
 	struct srv_webauthn_stored st;
 	struct srv_webauthn_assertion a;
 	struct srv_webauthn_assertion_result res;
+	struct srv_audit_event e;
 	struct srv_passkey *pk = NULL;
 	struct srv_citizen *c = NULL;
+	char *text = NULL;
 	uint8_t chal[SRV_WEBAUTHN_CHALLENGE_LEN], uh[SRV_PASSKEY_USER_HANDLE_LEN];
 	uint8_t *cid = NULL, *cd = NULL, *ad = NULL, *sig = NULL, *auh = NULL;
 	size_t cidlen = 0, cdlen = 0, adlen = 0, siglen = 0, auhlen = 0, n_amr;
@@ -708,9 +727,14 @@ srv_handle_passkey_login(struct srv_app *app, const struct srv_req *req, struct 
 		r = login_refused(app, req, resp, &t, pk->account_id, why);
 		goto out;
 	}
-	/* compare-and-set: of two sign-ins racing on one counter value only one wins */
+	/* compare-and-set: of two sign-ins racing on one counter value only one wins; the
+	   winner's audit event is committed with its counter (one transaction, one fsync) */
+	n_amr = srv_passkey_assurance(c->level, res.uv, &acr, amr);
+	text = audit_details(json_pack("{s:s,s:s,s:s,s:b,s:I}", "method", "hwk", "result", "ok",
+	    "acr", acr, "uv", res.uv, "passkey", (json_int_t)pk->id));
+	audit_event(app, pk->account_id, "login.passkey", "success", text, &e);
 	r = srv_store_passkey_use(app->store, pk->id, pk->sign_count, res.sign_count,
-	    (int64_t)app->now());
+	    (int64_t)app->now(), &e);
 	if (r == EID_ERR_NOT_FOUND) {
 		r = login_refused(app, req, resp, &t, pk->account_id, "counter changed concurrently");
 		goto out;
@@ -719,15 +743,12 @@ srv_handle_passkey_login(struct srv_app *app, const struct srv_req *req, struct 
 		goto out;
 	if (t.have_cred && (r = srv_redis_del(app->redis, t.kcred)) != 0)
 		goto out;
-	n_amr = srv_passkey_assurance(c->level, res.uv, &acr, amr);
 	if ((r = srv_signin_start(app, req, resp, pk->account_id, acr, amr, n_amr)) != 0)
 		goto out;
 	log_info("login_ok", LS("account", pk->account_id), LS("acr", acr), LS("method", "passkey"));
-	audit(app, pk->account_id, "login.passkey", "success",
-	    json_pack("{s:s,s:s,s:s,s:b,s:I}", "method", "hwk", "result", "ok", "acr", acr,
-	    "uv", res.uv, "passkey", (json_int_t)pk->id));
 	r = reply(resp, 200, json_pack("{s:s}", "redirect", return_to));
 out:
+	free(text);
 	srv_passkey_free(&pk);
 	srv_citizen_free(&c);
 	free(cid);

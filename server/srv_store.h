@@ -147,15 +147,16 @@ struct srv_store_ops {
 	    struct srv_consent ***out, size_t *n);
 	/* passkeys: add (p->account_id names the owner; EID_ERR_EXISTS for a known
 	   credential id), list an account's, get by credential id (any account), record a
-	   use (only if the counter is still `old_count`: EID_ERR_NOT_FOUND otherwise),
-	   mark possibly cloned, remove one of an account's (EID_ERR_NOT_FOUND if not its) */
+	   use (only if the counter is still `old_count`: EID_ERR_NOT_FOUND otherwise; with
+	   an audit event `e` (NULL: none), e is written in the same transaction, so the new
+	   counter and its event are committed together or not at all), mark possibly cloned, remove one of an account's (EID_ERR_NOT_FOUND if not its) */
 	int (*passkey_add)(struct srv_store *s, const struct srv_passkey *p, int64_t *id);
 	int (*passkey_list)(struct srv_store *s, const char *account_id,
 	    struct srv_passkey ***out, size_t *n);
 	int (*passkey_get)(struct srv_store *s, const uint8_t *cred_id, size_t cred_id_len,
 	    struct srv_passkey **out);
 	int (*passkey_use)(struct srv_store *s, int64_t id, uint32_t old_count,
-	    uint32_t new_count, int64_t now);
+	    uint32_t new_count, int64_t now, const struct srv_audit_event *e);
 	int (*passkey_mark_cloned)(struct srv_store *s, int64_t id);
 	int (*passkey_remove)(struct srv_store *s, const char *account_id, int64_t id);
 	/* chip cards (credentials rows of type 'card'; credential_id = the card reference,
@@ -222,7 +223,7 @@ static inline int srv_store_consent_list(struct srv_store *s, const char *a, str
 static inline int srv_store_passkey_add(struct srv_store *s, const struct srv_passkey *p, int64_t *id) { return s->ops->passkey_add(s, p, id); }
 static inline int srv_store_passkey_list(struct srv_store *s, const char *a, struct srv_passkey ***o, size_t *n) { return s->ops->passkey_list(s, a, o, n); }
 static inline int srv_store_passkey_get(struct srv_store *s, const uint8_t *cid, size_t len, struct srv_passkey **o) { return s->ops->passkey_get(s, cid, len, o); }
-static inline int srv_store_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new_count, int64_t now) { return s->ops->passkey_use(s, id, old_count, new_count, now); }
+static inline int srv_store_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new_count, int64_t now, const struct srv_audit_event *e) { return s->ops->passkey_use(s, id, old_count, new_count, now, e); }
 static inline int srv_store_passkey_mark_cloned(struct srv_store *s, int64_t id) { return s->ops->passkey_mark_cloned(s, id); }
 static inline int srv_store_passkey_remove(struct srv_store *s, const char *a, int64_t id) { return s->ops->passkey_remove(s, a, id); }
 static inline int srv_store_card_bind(struct srv_store *s, int64_t citizen, const uint8_t ref[SRV_STORE_CARD_REF_BYTES], const char *metadata, int64_t now) { return s->ops->card_bind(s, citizen, ref, metadata, now); }

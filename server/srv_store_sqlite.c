@@ -687,6 +687,79 @@ out:
 	return r;
 }
 
+/* ---- reading rows ---- */
+
+/* Run a prepared, bound statement and collect one record per row with from_row. */
+static int
+collect_rows(sqlite3_stmt *st, int (*from_row)(sqlite3_stmt *, void **), void (*free_one)(void **),
+    void ***out, size_t *n)
+{
+	void **v = NULL, **p;
+	size_t cnt = 0, cap = 0, i;
+	int r = 0, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
+			r = EID_ERR_NOMEM;
+			goto out;
+		}
+		v = p;
+		if ((r = from_row(st, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	cnt = 0;
+out:
+	for (i = 0; i < cnt; i++)
+		free_one(&v[i]);
+	free(v);
+	return r;
+}
+
+/* The single row of sql, with ?1 = key, as a record (EID_ERR_NOT_FOUND: no row). */
+static int
+row_by_text(struct srv_store *s, const char *sql, const char *key,
+    int (*from_row)(sqlite3_stmt *, void **), void **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = bind_text(st, 1, key)) != 0 ||
+	    (r = step_row(st)) != 0 ||
+	    (r = from_row(st, out)) != 0)
+		goto out;
+out:
+	done(s, st);
+	return r;
+}
+
+/* Every row of sql (no parameters) as records. */
+static int
+rows_all(struct srv_store *s, const char *sql, int (*from_row)(sqlite3_stmt *, void **),
+    void (*free_one)(void **), void ***out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = prepare(s, sql, &st)) != 0 ||
+	    (r = collect_rows(st, from_row, free_one, out, n)) != 0)
+		goto out;
+out:
+	done(s, st);
+	return r;
+}
+
 /* ---- clients ---- */
 
 #define CLIENT_COLS "client_id, name, secret_hash, metadata, disabled, created_at"
@@ -725,8 +798,9 @@ col_metadata(sqlite3_stmt *st, int i, json_t **out)
 	return 0;
 }
 
+/* A record from the current row (a collect_rows from_row); freed with client_free_one. */
 static int
-client_from_row(sqlite3_stmt *st, struct srv_client **out)
+client_row(sqlite3_stmt *st, void **out)
 {
 	struct srv_client *c = NULL;
 	const void *h;
@@ -755,6 +829,12 @@ client_from_row(sqlite3_stmt *st, struct srv_client **out)
 out:
 	srv_client_free(&c);
 	return r;
+}
+
+static void
+client_free_one(void **p)
+{
+	srv_client_free((struct srv_client **)p);
 }
 
 /* Bind the fields client_add and client_update share: ?1 id .. ?5 disabled. */
@@ -825,55 +905,17 @@ out:
 static int
 sq_client_get(struct srv_store *s, const char *client_id, struct srv_client **out)
 {
-	sqlite3_stmt *st = NULL;
-	int r;
-
 	*out = NULL;
 	if (client_id == NULL)
 		return EID_ERR_INVALID_ARGUMENT;
-	if ((r = prepare(s, "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1", &st)) != 0 ||
-	    (r = bind_text(st, 1, client_id)) != 0 ||
-	    (r = step_row(st)) != 0 ||
-	    (r = client_from_row(st, out)) != 0)
-		goto out;
-out:
-	done(s, st);
-	return r;
+	return row_by_text(s, "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1", client_id,
+	    client_row, (void **)out);
 }
 
 static int
 sq_client_list(struct srv_store *s, struct srv_client ***out, size_t *n)
 {
-	struct srv_client **v = NULL, **p;
-	sqlite3_stmt *st = NULL;
-	size_t cnt = 0, cap = 0;
-	int r, rc;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = prepare(s, "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id", &st)) != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
-			r = EID_ERR_NOMEM;
-			goto out;
-		}
-		v = p;
-		if ((r = client_from_row(st, &v[cnt])) != 0)
-			goto out;
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = map_rc(rc);
-		goto out;
-	}
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	srv_client_list_free(v, cnt);
-	done(s, st);
-	return r;
+	return rows_all(s, "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id", client_row, client_free_one, (void ***)out, n);
 }
 
 static int
@@ -899,8 +941,9 @@ out:
 	" totp_secret_enc, disabled, level, created_at, address, phone_number," \
 	" phone_number_verified, email, email_verified"
 
+/* A record from the current row (a collect_rows from_row); freed with citizen_free_one. */
 static int
-citizen_from_row(sqlite3_stmt *st, struct srv_citizen **out)
+citizen_row(sqlite3_stmt *st, void **out)
 {
 	struct srv_citizen *c = NULL;
 	int r;
@@ -931,6 +974,12 @@ citizen_from_row(sqlite3_stmt *st, struct srv_citizen **out)
 out:
 	srv_citizen_free(&c);
 	return r;
+}
+
+static void
+citizen_free_one(void **p)
+{
+	srv_citizen_free((struct srv_citizen **)p);
 }
 
 static int
@@ -982,55 +1031,17 @@ sq_citizen_get(struct srv_store *s, const char *key, struct srv_citizen **out)
 	static const char sql[] =
 	    "SELECT " CITIZEN_COLS " FROM citizens WHERE citizen_id = ?1 OR account_id = ?1"
 	    " ORDER BY citizen_id = ?1 DESC LIMIT 1";
-	sqlite3_stmt *st = NULL;
-	int r;
 
 	*out = NULL;
 	if (key == NULL)
 		return EID_ERR_INVALID_ARGUMENT;
-	if ((r = prepare(s, sql, &st)) != 0 ||
-	    (r = bind_text(st, 1, key)) != 0 ||
-	    (r = step_row(st)) != 0 ||
-	    (r = citizen_from_row(st, out)) != 0)
-		goto out;
-out:
-	done(s, st);
-	return r;
+	return row_by_text(s, sql, key, citizen_row, (void **)out);
 }
 
 static int
 sq_citizen_list(struct srv_store *s, struct srv_citizen ***out, size_t *n)
 {
-	struct srv_citizen **v = NULL, **p;
-	sqlite3_stmt *st = NULL;
-	size_t cnt = 0, cap = 0;
-	int r, rc;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = prepare(s, "SELECT " CITIZEN_COLS " FROM citizens ORDER BY id", &st)) != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
-			r = EID_ERR_NOMEM;
-			goto out;
-		}
-		v = p;
-		if ((r = citizen_from_row(st, &v[cnt])) != 0)
-			goto out;
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = map_rc(rc);
-		goto out;
-	}
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	srv_citizen_list_free(v, cnt);
-	done(s, st);
-	return r;
+	return rows_all(s, "SELECT " CITIZEN_COLS " FROM citizens ORDER BY id", citizen_row, citizen_free_one, (void ***)out, n);
 }
 
 static int
@@ -1163,8 +1174,9 @@ out:
 
 /* ---- signing keys ---- */
 
+/* A record from the current row (a collect_rows from_row); freed with key_free_one. */
 static int
-key_from_row(sqlite3_stmt *st, struct srv_signing_key_row **out)
+key_row(sqlite3_stmt *st, void **out)
 {
 	struct srv_signing_key_row *k = NULL;
 	int r;
@@ -1183,6 +1195,12 @@ key_from_row(sqlite3_stmt *st, struct srv_signing_key_row **out)
 out:
 	srv_signing_key_row_free(&k);
 	return r;
+}
+
+static void
+key_free_one(void **p)
+{
+	srv_signing_key_row_free((struct srv_signing_key_row **)p);
 }
 
 static int
@@ -1214,36 +1232,8 @@ sq_key_list(struct srv_store *s, struct srv_signing_key_row ***out, size_t *n)
 {
 	static const char sql[] =
 	    "SELECT kid, alg, state, file, created_at FROM signing_keys ORDER BY created_at, kid";
-	struct srv_signing_key_row **v = NULL, **p;
-	sqlite3_stmt *st = NULL;
-	size_t cnt = 0, cap = 0;
-	int r, rc;
 
-	*out = NULL;
-	*n = 0;
-	if ((r = prepare(s, sql, &st)) != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
-			r = EID_ERR_NOMEM;
-			goto out;
-		}
-		v = p;
-		if ((r = key_from_row(st, &v[cnt])) != 0)
-			goto out;
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = map_rc(rc);
-		goto out;
-	}
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	srv_signing_key_list_free(v, cnt);
-	done(s, st);
-	return r;
+	return rows_all(s, sql, key_row, key_free_one, (void ***)out, n);
 }
 
 static int
@@ -1266,8 +1256,11 @@ out:
 
 /* ---- audit ---- */
 
+#define AUDIT_SELECT "SELECT id, at, actor, action, subject, outcome, details FROM audit_log"
+
+/* A record from the current row (a collect_rows from_row); freed with audit_free_one. */
 static int
-audit_from_row(sqlite3_stmt *st, struct srv_audit_event **out)
+audit_row(sqlite3_stmt *st, void **out)
 {
 	struct srv_audit_event *e = NULL;
 	int r;
@@ -1288,6 +1281,12 @@ audit_from_row(sqlite3_stmt *st, struct srv_audit_event **out)
 out:
 	srv_audit_event_free(&e);
 	return r;
+}
+
+static void
+audit_free_one(void **p)
+{
+	srv_audit_event_free((struct srv_audit_event **)p);
 }
 
 /* ---- transactions ---- */
@@ -1417,12 +1416,9 @@ sq_audit_list(struct srv_store *s, int64_t after_id, size_t max,
     struct srv_audit_event ***out, size_t *n)
 {
 	static const char sql[] =
-	    "SELECT id, at, actor, action, subject, outcome, details FROM audit_log"
-	    " WHERE id > ?1 ORDER BY id LIMIT ?2";
-	struct srv_audit_event **v = NULL, **p;
+	    AUDIT_SELECT " WHERE id > ?1 ORDER BY id LIMIT ?2";
 	sqlite3_stmt *st = NULL;
-	size_t cnt = 0, cap = 0;
-	int r, rc;
+	int r;
 
 	*out = NULL;
 	*n = 0;
@@ -1430,84 +1426,21 @@ sq_audit_list(struct srv_store *s, int64_t after_id, size_t max,
 	    (r = bind_int(st, 1, after_id)) != 0 ||
 	    (r = bind_int(st, 2, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max)) != 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
-			r = EID_ERR_NOMEM;
-			goto out;
-		}
-		v = p;
-		if ((r = audit_from_row(st, &v[cnt])) != 0)
-			goto out;
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = map_rc(rc);
+	if ((r = collect_rows(st, audit_row, audit_free_one, (void ***)out, n)) != 0)
 		goto out;
-	}
-	*out = v;
-	*n = cnt;
-	v = NULL;
 out:
-	srv_audit_list_free(v, cnt);
 	done(s, st);
 	return r;
 }
 
 /* ---- the account page: history and consents ---- */
 
-/* Run a prepared, bound statement and collect one record per row with from_row. */
-static int
-collect_rows(sqlite3_stmt *st, int (*from_row)(sqlite3_stmt *, void **), void (*free_one)(void **),
-    void ***out, size_t *n)
-{
-	void **v = NULL, **p;
-	size_t cnt = 0, cap = 0, i;
-	int r = 0, rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((p = grow(v, &cap, cnt, sizeof(*v))) == NULL) {
-			r = EID_ERR_NOMEM;
-			goto out;
-		}
-		v = p;
-		if ((r = from_row(st, &v[cnt])) != 0)
-			goto out;
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = map_rc(rc);
-		goto out;
-	}
-	*out = v;
-	*n = cnt;
-	v = NULL;
-	cnt = 0;
-out:
-	for (i = 0; i < cnt; i++)
-		free_one(&v[i]);
-	free(v);
-	return r;
-}
-
-static int
-audit_row(sqlite3_stmt *st, void **out)
-{
-	return audit_from_row(st, (struct srv_audit_event **)out);
-}
-
-static void
-audit_free_one(void **p)
-{
-	srv_audit_event_free((struct srv_audit_event **)p);
-}
-
 static int
 sq_audit_list_account(struct srv_store *s, const char *account_id, size_t max,
     struct srv_audit_event ***out, size_t *n)
 {
 	static const char sql[] =
-	    "SELECT id, at, actor, action, subject, outcome, details FROM audit_log"
-	    " WHERE subject = ?1 OR actor = ?1 ORDER BY id DESC LIMIT ?2";
+	    AUDIT_SELECT " WHERE subject = ?1 OR actor = ?1 ORDER BY id DESC LIMIT ?2";
 	sqlite3_stmt *st = NULL;
 	int r;
 
@@ -1703,9 +1636,10 @@ out:
 	return r;
 }
 
+/* The counter update, and with e its audit event in the same transaction (one commit). */
 static int
 sq_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new_count,
-    int64_t now)
+    int64_t now, const struct srv_audit_event *e)
 {
 	static const char sql[] =
 	    "UPDATE credentials SET sign_count = ?3, last_used_at = ?4"
@@ -1714,6 +1648,10 @@ sq_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new
 	sqlite3_stmt *st = NULL;
 	int r;
 
+	if (e != NULL && (e->actor == NULL || e->action == NULL || e->outcome == NULL))
+		return EID_ERR_INVALID_ARGUMENT;
+	if (e != NULL && (r = tx(s, sql_begin)) != 0)
+		return r;
 	if ((r = prepare(s, sql, &st)) != 0 ||
 	    (r = bind_int(st, 1, id)) != 0 ||
 	    (r = bind_int(st, 2, old_count)) != 0 ||
@@ -1721,8 +1659,17 @@ sq_passkey_use(struct srv_store *s, int64_t id, uint32_t old_count, uint32_t new
 	    (r = bind_int(st, 4, now_or(now))) != 0 ||
 	    (r = step_changed(st)) != 0)
 		goto out;
+	if (e != NULL) {
+		done(s, st);
+		st = NULL;
+		if ((r = audit_insert(s, e)) != 0 ||
+		    (r = tx(s, sql_commit)) != 0)
+			goto out;
+	}
 out:
 	done(s, st);
+	if (r != 0 && e != NULL)
+		tx_abort(s);
 	return r;
 }
 

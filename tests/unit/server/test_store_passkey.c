@@ -110,13 +110,54 @@ T_CASE(passkey_use_is_compare_and_set)
 	T_EQ_INT(srv_store_passkey_get(st, cid_a, sizeof(cid_a), &got), 0);
 	id = got->id;
 	srv_passkey_free(&got);
-	T_EQ_INT(srv_store_passkey_use(st, id, 5, 6, 1700000100), 0);
+	T_EQ_INT(srv_store_passkey_use(st, id, 5, 6, 1700000100, NULL), 0);
 	/* a second use that read the old counter loses */
-	T_EQ_INT(srv_store_passkey_use(st, id, 5, 7, 1700000101), EID_ERR_NOT_FOUND);
+	T_EQ_INT(srv_store_passkey_use(st, id, 5, 7, 1700000101, NULL), EID_ERR_NOT_FOUND);
 	T_EQ_INT(srv_store_passkey_get(st, cid_a, sizeof(cid_a), &got), 0);
 	T_EQ_INT(got->sign_count, 6);
 	T_EQ_INT(got->last_used_at, 1700000100);
 	srv_passkey_free(&got);
+}
+
+/* With an audit event, the counter and the event are committed together or not at all. */
+T_CASE(passkey_use_with_audit_event)
+{
+	struct srv_audit_event e, **v = NULL;
+	struct srv_passkey *got = NULL;
+	size_t n = 0;
+	int64_t id;
+
+	T_EQ_INT(srv_store_passkey_get(st, cid_b, sizeof(cid_b), &got), 0);
+	id = got->id;
+	T_EQ_INT(got->sign_count, 5);
+	srv_passkey_free(&got);
+	memset(&e, 0, sizeof(e));
+	e.at = 1700000200;
+	e.actor = "acct-use"; e.action = "login.passkey"; e.subject = "acct-use";
+	e.outcome = "success"; e.details = "{\"passkey\":1}";
+	T_EQ_INT(srv_store_passkey_use(st, id, 5, 8, 1700000200, &e), 0);
+	/* the loser of a race writes neither its counter nor its event */
+	e.at = 1700000201;
+	e.action = "login.passkey.lost";
+	T_EQ_INT(srv_store_passkey_use(st, id, 5, 9, 1700000201, &e), EID_ERR_NOT_FOUND);
+	/* an event the log refuses (no action) writes nothing either */
+	e.action = NULL;
+	T_EQ_INT(srv_store_passkey_use(st, id, 8, 10, 1700000202, &e), EID_ERR_INVALID_ARGUMENT);
+	T_EQ_INT(srv_store_passkey_get(st, cid_b, sizeof(cid_b), &got), 0);
+	T_EQ_INT(got->sign_count, 8);
+	T_EQ_INT(got->last_used_at, 1700000200);
+	srv_passkey_free(&got);
+	T_EQ_INT(srv_store_audit_list_account(st, "acct-use", 10, &v, &n), 0);
+	T_EQ_INT(n, 1);
+	if (n == 1) {
+		T_EQ_STR(v[0]->action, "login.passkey");
+		T_EQ_INT(v[0]->at, 1700000200);
+		T_EQ_STR(v[0]->details, "{\"passkey\":1}");
+	}
+	srv_audit_list_free(v, n);
+	/* and the connection is out of the transaction: a plain append still works */
+	e.action = "after";
+	T_EQ_INT(srv_store_audit_append(st, &e), 0);
 }
 
 T_CASE(passkey_cloned_is_kept_and_refused)
@@ -134,7 +175,7 @@ T_CASE(passkey_cloned_is_kept_and_refused)
 	T_EQ_INT(got->alg, -7);
 	srv_passkey_free(&got);
 	/* a cloned credential's counter never moves again */
-	T_EQ_INT(srv_store_passkey_use(st, id, 6, 9, 0), EID_ERR_NOT_FOUND);
+	T_EQ_INT(srv_store_passkey_use(st, id, 6, 9, 0, NULL), EID_ERR_NOT_FOUND);
 	T_EQ_INT(srv_store_passkey_mark_cloned(st, 999999), EID_ERR_NOT_FOUND);
 }
 
@@ -236,6 +277,7 @@ main(void)
 		return 2;
 	T_RUN(passkey_add_get_list);
 	T_RUN(passkey_use_is_compare_and_set);
+	T_RUN(passkey_use_with_audit_event);
 	T_RUN(passkey_cloned_is_kept_and_refused);
 	T_RUN(passkey_remove_only_own);
 	T_RUN(consent_list_by_account);
