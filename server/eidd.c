@@ -130,6 +130,7 @@ main(int argc, char **argv)
 		    cfg.redis_is_unix ? "unix:" : "", cfg.redis_host,
 		    cfg.redis_password != NULL ? " (with password)" : "", cfg.data_dir,
 		    srv_log_level_name(cfg.log_level));
+		srv_config_print_settings(&cfg, stdout);
 		rc = 0;
 		goto out;
 	}

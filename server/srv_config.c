@@ -711,3 +711,26 @@ srv_config_load(struct srv_config *cfg, const char *path, char *const *envp, cha
 	}
 	return 0;
 }
+
+void
+srv_config_print_settings(const struct srv_config *cfg, FILE *f)
+{
+	static const char *const policies[] = { "none", "optional", "required" };
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++) {
+		const struct key_spec *k = &key_specs[i];
+
+		if (k->type == K_UINT)
+			fprintf(f, "%s = %u\n", k->name,
+			    *(const unsigned *)(const void *)((const char *)cfg + k->offset));
+		else if (k->type == K_ATTESTATION)
+			fprintf(f, "%s = %s\n", k->name, (unsigned)cfg->webauthn_attestation < 3 ?
+			    policies[cfg->webauthn_attestation] : "?");
+		else if (k->type == K_PATH && strcmp(k->name, "data_dir") != 0) {
+			const char *v = *(char *const *)(const void *)((const char *)cfg + k->offset);
+
+			fprintf(f, "%s = %s\n", k->name, v != NULL ? v : "-");
+		}
+	}
+}

@@ -13,6 +13,7 @@
 #define SRV_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "eid_err.h"
 
@@ -112,6 +113,10 @@ int srv_config_load(struct srv_config *cfg, const char *path, char *const *envp,
     char *err, size_t errlen) EID_WARN_UNUSED;
 
 void srv_config_free(struct srv_config *cfg);
+
+/* For eidd --check-config: "key = value" lines for the numeric keys, the attestation
+ * policy and its roots file, in the order of docs/configuration.md (no secrets among them). */
+void srv_config_print_settings(const struct srv_config *cfg, FILE *f);
 
 const char *srv_log_level_name(enum srv_log_level level);
 

@@ -43,6 +43,15 @@ try:
 
     rc, out, err = run(['--config', conf(GOOD), '--check-config'])
     t.ok(rc == 0 and 'configuration OK' in out, 'a good config passes --check-config', out + err)
+    t.ok(all(line in out.splitlines() for line in ('login_delay_max = 30', 'argon2_memlimit_kib = 19456',
+                                                   'documents_require_crl = 0', 'webauthn_attestation = none',
+                                                   'webauthn_attestation_roots = -',
+                                                   'passkey_register_max_age = 600')),
+         '--check-config prints the effective settings with their defaults', out)
+    rc, out, err = run(['--config', conf(GOOD + 'login_delay_max = 5\n'), '--check-config'],
+                       {'EID_DOCUMENTS_REQUIRE_CRL': '1'})
+    t.ok(rc == 0 and 'login_delay_max = 5' in out.splitlines() and 'documents_require_crl = 1' in out.splitlines(),
+         '--check-config shows the file\'s and the environment\'s values', out + err)
 
     # each required key missing
     for key in ('issuer', 'data_dir'):
