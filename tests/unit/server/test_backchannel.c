@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,16 +18,14 @@
 #include <hiredis/hiredis.h>
 
 #include "../t.h"
+#include "redis_fixture.h"
 #include "cx_util.h"
 #include "srv_backchannel.h"
 #include "srv_redis.h"
 #include "srv_secret.h"
 #include "srv_store.h"
 
-static const char *redis_bin;
-static char dir[] = "/tmp/eid-bcl-XXXXXX";
-static char sock[256];
-static pid_t redis_pid = -1;
+static struct redis_fixture rf;    /* the private redis-server; rf.dir is scratch space */
 static struct srv_config cfg;
 static struct srv_redis *redis;
 static struct srv_app app;
@@ -298,45 +295,11 @@ T_CASE(algorithm_follows_the_id_token)
 
 /* ---- Redis ---- */
 
-static int
-redis_start(void)
-{
-	int i;
-
-	if ((redis_pid = fork()) == 0) {
-		execl(redis_bin, redis_bin, "--port", "0", "--unixsocket", sock, "--save", "",
-		    "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null", (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250; i++) {
-		redisContext *c = redisConnectUnix(sock);
-		int up = c != NULL && c->err == 0;
-
-		if (c != NULL)
-			redisFree(c);
-		if (up)
-			return 0;
-		sleep_ms(20);
-	}
-	return -1;
-}
-
-static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGKILL);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-	unlink(sock);
-}
-
 /* One command straight to Redis (tests only); the reply is the caller's. */
 static redisReply *
 raw(const char *fmt, ...)
 {
-	redisContext *c = redisConnectUnix(sock);
+	redisContext *c = redisConnectUnix(rf.sock);
 	redisReply *r = NULL;
 	va_list ap;
 
@@ -581,10 +544,10 @@ T_CASE(enqueue_reports_redis_down)
 	json_t *sess = json_pack("{s:s,s:s,s:[s]}", "account", "a", "sid", "x", "clients", "portal");
 	int r, i;
 
-	redis_stop();
+	redis_fixture_stop(&rf);
 	r = srv_backchannel_enqueue_session(&app, sess);
 	json_decref(sess);
-	T_ASSERT(redis_start() == 0);
+	T_ASSERT(redis_fixture_start(&rf) == 0);
 	T_ASSERT(r == EID_ERR_REDIS_DOWN || r == EID_ERR_REDIS);
 	for (i = 0; i < 40 && srv_redis_ping(redis) != 0; i++)     /* out of back-off */
 		sleep_ms(100);
@@ -670,26 +633,24 @@ main(int argc, char **argv)
 		T_SKIP(redis_cases, "needs the redis-server path");
 		return t_done();
 	}
-	redis_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
-	if (cx_init() != 0 || mkdtemp(dir) == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (cx_init() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
-	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
-	if (redis_start() != 0) {
+	if (redis_fixture_open(&rf, argv[1], "/tmp/eid-bcl-XXXXXX") != 0) {
 		printf("not ok %d - redis-server did not start\n1..%d\n", t_count + 1, t_count + 1);
 		return 1;
 	}
 	if (srv_config_init(&cfg) != 0)
 		return 1;
-	snprintf(conf, sizeof(conf), "redis_url = unix:%s\nissuer = https://id.example.vn\n", sock);
+	snprintf(conf, sizeof(conf), "redis_url = unix:%s\nissuer = https://id.example.vn\n", rf.sock);
 	if (srv_config_parse(&cfg, conf, strlen(conf), "test", err, sizeof(err)) != 0) {
 		printf("# %s\n", err);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/eid.db", dir);
+	snprintf(path, sizeof(path), "%s/eid.db", rf.dir);
 	if (srv_redis_new(&cfg, NULL, &redis) != 0 ||
 	    srv_store_sqlite_open(path, 0, &store, err, sizeof(err)) != 0 ||
-	    srv_secret_open(dir, &secret, err, sizeof(err)) != 0) {
+	    srv_secret_open(rf.dir, &secret, err, sizeof(err)) != 0) {
 		printf("# setup: %s\n", err);
 		return 1;
 	}
@@ -718,13 +679,6 @@ main(int argc, char **argv)
 	srv_secret_free(&secret);
 	srv_config_free(&cfg);
 	curl_global_cleanup();
-	redis_stop();
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", dir);
-	}
+	redis_fixture_close(&rf);
 	return t_done();
 }

@@ -6,21 +6,18 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #include "../t.h"
+#include "redis_fixture.h"
 #include "cx_util.h"
 #include "srv_session.h"
 #include "srv_web.h"
 
-static const char *redis_bin;
-static char dir[] = "/tmp/eid-redis-XXXXXX";
-static char sock[256];
-static pid_t redis_pid = -1;
+static struct redis_fixture rf;    /* the private redis-server; rf.dir is scratch space */
 static struct srv_config cfg;
 static struct srv_redis *redis;
 static struct srv_app app;
@@ -32,46 +29,11 @@ clock_now(void)
 	return fake_now;
 }
 
-static int
-redis_start(void)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-	int i;
-
-	if ((redis_pid = fork()) == 0) {
-		execl(redis_bin, redis_bin, "--port", "0", "--unixsocket", sock, "--save", "",
-		    "--appendonly", "no", "--dir", dir, "--logfile", "/dev/null", (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 250; i++) {
-		redisContext *c = redisConnectUnix(sock);
-		int up = c != NULL && c->err == 0;
-
-		if (c != NULL)
-			redisFree(c);
-		if (up)
-			return 0;
-		nanosleep(&ts, NULL);
-	}
-	return -1;
-}
-
-static void
-redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGKILL);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-	unlink(sock);
-}
-
 /* TTL of a key straight from Redis (-2 absent, -1 no TTL). */
 static long long
 ttl_of(const char *key)
 {
-	redisContext *c = redisConnectUnix(sock);
+	redisContext *c = redisConnectUnix(rf.sock);
 	redisReply *r;
 	long long v = -3;
 
@@ -92,7 +54,7 @@ out:
 static long long
 raw_int(const char *cmd, const char *key)
 {
-	redisContext *c = redisConnectUnix(sock);
+	redisContext *c = redisConnectUnix(rf.sock);
 	redisReply *r;
 	long long v = -3;
 
@@ -113,7 +75,7 @@ out:
 static int
 raw_cmd(const char *a, const char *b, const char *c3, const char *d)
 {
-	redisContext *c = redisConnectUnix(sock);
+	redisContext *c = redisConnectUnix(rf.sock);
 	const char *argv[4] = { a, b, c3, d };
 	redisReply *r = NULL;
 	int n = d != NULL ? 4 : c3 != NULL ? 3 : 2, ok = -1;
@@ -327,7 +289,7 @@ T_CASE(account_index_follows_sessions)
 	T_ASSERT(ttl_of(ka) > 0 && ttl_of(ka) <= (long long)cfg.session_max_lifetime);
 	srv_redis_key(redis, "sess", a1, strlen(a1), sk);
 	{
-		redisContext *c = redisConnectUnix(sock);
+		redisContext *c = redisConnectUnix(rf.sock);
 		redisReply *r = c != NULL ? redisCommand(c, "ZSCORE %s %s", ka, sk) : NULL;
 
 		T_ASSERT(r != NULL && r->type == REDIS_REPLY_STRING);  /* member: the hashed key */
@@ -440,13 +402,13 @@ T_CASE(down_is_fast_and_recovers)
 	int i, r = -1;
 
 	T_EQ_INT(srv_redis_ping(redis), 0);
-	redis_stop();
+	redis_fixture_stop(&rf);
 	T_EQ_INT(srv_redis_ping(redis), EID_ERR_REDIS_DOWN);   /* connection drops, reconnect refused */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < 100; i++)
 		T_EQ_INT(srv_redis_ping(redis), EID_ERR_REDIS_DOWN);
 	T_ASSERT(ms_since(&t0) < 100);                      /* in back-off: no reconnect storm */
-	T_EQ_INT(redis_start(), 0);
+	T_EQ_INT(redis_fixture_start(&rf), 0);
 	for (i = 0; i < 20 && r != 0; i++) {
 		nanosleep(&wait, NULL);
 		r = srv_redis_ping(redis);
@@ -463,12 +425,10 @@ main(int argc, char **argv)
 		printf("1..0 # SKIP needs the redis-server path\n");
 		return 0;
 	}
-	redis_bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);      /* as eidd does: a dead Redis must not kill us */
-	if (cx_init() != 0 || mkdtemp(dir) == NULL)
+	if (cx_init() != 0)
 		return 1;
-	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
-	if (redis_start() != 0) {
+	if (redis_fixture_open(&rf, argv[1], "/tmp/eid-redis-XXXXXX") != 0) {
 		printf("not ok 1 - redis-server did not start\n1..1\n");
 		return 1;
 	}
@@ -478,7 +438,7 @@ main(int argc, char **argv)
 		char url[400];
 
 		snprintf(url, sizeof(url), "redis_url = unix:%s\nsession_idle_timeout = 600\n"
-		    "session_max_lifetime = 3600\n", sock);
+		    "session_max_lifetime = 3600\n", rf.sock);
 		if (srv_config_parse(&cfg, url, strlen(url), "test", err, sizeof(err)) != 0) {
 			printf("# %s\n", err);
 			return 1;
@@ -501,7 +461,6 @@ main(int argc, char **argv)
 	T_RUN(down_is_fast_and_recovers);
 	srv_redis_free(&redis);
 	srv_config_free(&cfg);
-	redis_stop();
-	rmdir(dir);
+	redis_fixture_close(&rf);
 	return t_done();
 }
