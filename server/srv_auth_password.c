@@ -199,21 +199,20 @@ count_fail(struct srv_app *app, const char *key, long long max, long long *n)
 	return 0;
 }
 
-/* The wait after recent failures: the key holds the unix time it ends (0: no wait). */
+/* The wait after recent failures: a key that lives as long as the wait. *left_ms is what
+ * remains of it (0: none); Redis's clock measures it, to the millisecond. */
 static int
-wait_get(struct srv_app *app, const char *key, long long *until)
+wait_get(struct srv_app *app, const char *key, long long *left_ms)
 {
-	return count_get(app, key, until);
+	int r = srv_redis_pttl(app->redis, key, left_ms);
+
+	return r == EID_ERR_NOT_FOUND ? 0 : r;
 }
 
 static int
 wait_set(struct srv_app *app, const char *key, unsigned seconds)
 {
-	char v[24];
-	int n;
-
-	n = snprintf(v, sizeof(v), "%lld", (long long)app->now() + (long long)seconds);
-	return srv_redis_set(app->redis, key, v, (size_t)n, seconds, 0);
+	return srv_redis_set(app->redis, key, "1", 1, seconds, 0);
 }
 
 static void
@@ -271,7 +270,7 @@ srv_auth_password(struct srv_app *app, const char *citizen_id, const char *passw
 	char dummy[crypto_pwhash_STRBYTES], used_id[96];
 	uint8_t secret[SRV_TOTP_SECRET_BYTES];
 	const char *hash;
-	long long nacct = 0, nip = 0, until = 0, now = (long long)app->now();
+	long long nacct = 0, nip = 0, wait_ms = 0;
 	unsigned delay;
 	uint64_t counter = 0;
 	int r;
@@ -294,12 +293,14 @@ srv_auth_password(struct srv_app *app, const char *citizen_id, const char *passw
 	f.ip_locked = nip >= SRV_AUTH_IP_MAX_FAILURES;
 	f.account_locked = nacct >= SRV_AUTH_ACCOUNT_MAX_FAILURES;
 	if (!f.ip_locked && !f.account_locked && nacct >= 2 && app->cfg->login_delay_max > 0) {
-		if ((r = wait_get(app, kwait, &until)) != 0)
+		if ((r = wait_get(app, kwait, &wait_ms)) != 0)
 			goto out;
-		f.account_waiting = until > now;
+		f.account_waiting = wait_ms > 0;
 	}
 	if (f.ip_locked || f.account_locked || f.account_waiting) {
-		out->retry_after = f.account_waiting ? (unsigned)(until - now) : SRV_AUTH_FAILURE_WINDOW;
+		/* Retry-After in whole seconds, rounded up: never too early */
+		out->retry_after = f.account_waiting ? (unsigned)((wait_ms + 999) / 1000) :
+		    SRV_AUTH_FAILURE_WINDOW;
 		goto decide;
 	}
 

@@ -412,6 +412,22 @@ srv_redis_expire(struct srv_redis *r, const char *key, unsigned ttl_seconds)
 }
 
 int
+srv_redis_pttl(struct srv_redis *r, const char *key, long long *ms)
+{
+	const char *argv[2] = { "PTTL", key };
+	int e;
+
+	*ms = 0;
+	if ((e = simple(r, 2, argv, 1, ms)) != 0)
+		return e;
+	if (*ms < 0) {              /* -2: no such key; -1: no TTL (never made by us) */
+		*ms = 0;
+		return EID_ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+int
 srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member,
     unsigned ttl_seconds)
 {

@@ -46,6 +46,8 @@ int srv_redis_del(struct srv_redis *r, const char *key) EID_WARN_UNUSED;
 int srv_redis_incr(struct srv_redis *r, const char *key, unsigned ttl_seconds, long long *out) EID_WARN_UNUSED;
 /* EXPIRE key ttl: EID_ERR_NOT_FOUND if absent. */
 int srv_redis_expire(struct srv_redis *r, const char *key, unsigned ttl_seconds) EID_WARN_UNUSED;
+/* PTTL: the milliseconds key has left; EID_ERR_NOT_FOUND if absent or without a TTL. */
+int srv_redis_pttl(struct srv_redis *r, const char *key, long long *ms) EID_WARN_UNUSED;
 /* Sorted-set index helpers (used to count live sessions): ZADD / ZREM / count alive. */
 /* ZADD, and the set's TTL raised to at least ttl_seconds (atomic). */
 int srv_redis_zadd(struct srv_redis *r, const char *key, long long score, const char *member,
