@@ -47,24 +47,6 @@ cx_free_str(char *s)
 	free(s);
 }
 
-void
-cx_random(void *buf, size_t n)
-{
-	randombytes_buf(buf, n);
-}
-
-void
-cx_random_token(char *out, size_t outsz, size_t n)
-{
-	uint8_t raw[64];
-
-	if (n > sizeof(raw) || outsz < CX_B64URL_LEN(n))
-		abort();        /* programming error: sizes are compile-time choices */
-	randombytes_buf(raw, n);
-	sodium_bin2base64(out, outsz, raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-}
-
 static int
 b64_encode(char *out, size_t outsz, const void *in, size_t inlen, int variant)
 {

@@ -26,6 +26,8 @@ void cx_wipe(void *p, size_t n);
 /* Wipe and free a NUL-terminated string; NULL is fine. */
 void cx_free_str(char *s);
 
+/* n bytes from the CSPRNG (cx_rand.c: per-thread ChaCha20 with fast key erasure, keyed
+ * from the kernel, rekeyed after a fork). */
 void cx_random(void *buf, size_t n);
 /* n random bytes encoded base64url without padding into out (size >= CX_B64URL_LEN(n)). */
 void cx_random_token(char *out, size_t outsz, size_t n);

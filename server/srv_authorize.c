@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include "cx_buf.h"
 #include "cx_util.h"
@@ -556,7 +557,7 @@ srv_pkce_s256_matches(const char *verifier, const char *challenge)
 		    c == '-' || c == '.' || c == '_' || c == '~'))
 			return 0;
 	}
-	SHA256((const unsigned char *)verifier, n, h);
+	crypto_hash_sha256(h, (const unsigned char *)verifier, n);
 	if (cx_b64url_encode(enc, sizeof(enc), h, sizeof(h)) != 0)
 		return 0;
 	ok = cx_ct_streq(enc, challenge);

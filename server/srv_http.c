@@ -1,5 +1,6 @@
 /* srv_http.c - libmicrohttpd glue (see srv_http.h). */
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,6 @@
 #include <arpa/inet.h>
 
 #include <microhttpd.h>
-#include <sodium.h>
 
 #include "cx_util.h"
 #include "eid_limits.h"
@@ -25,6 +25,9 @@ typedef int mhd_result;
 struct srv_http {
 	struct srv_app *app;
 	struct MHD_Daemon *daemon;
+	/* request ids: a random start, then one more per request (unique in a process's
+	 * life, not secret, and no system call per request) */
+	atomic_uint_fast64_t next_request_id;
 };
 
 /* Per-request state, from the request line to completion. */
@@ -72,7 +75,9 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct srv_http *h = cls;
 	struct conn_ctx *c = calloc(1, sizeof(*c));
-	uint8_t rid[12];
+	uint64_t id;
+	uint8_t rid[8];
+	size_t i;
 
 	(void)uri;
 	(void)conn;
@@ -81,8 +86,10 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	c->http = h;
 	srv_req_init(&c->req);
 	c->req.start_us = mono_us();
-	randombytes_buf(rid, sizeof(rid));
-	cx_hex_encode(c->req.request_id, rid, 8);
+	id = (uint64_t)atomic_fetch_add(&h->next_request_id, 1);
+	for (i = 0; i < sizeof(rid); i++)
+		rid[i] = (uint8_t)(id >> (56 - 8 * i));
+	cx_hex_encode(c->req.request_id, rid, sizeof(rid));
 	srv_metrics_inflight(h->app->metrics, 1);
 	return c;
 }
@@ -400,6 +407,12 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 		return EID_ERR_NOMEM;
 	}
 	h->app = app;
+	{
+		uint64_t start;
+
+		cx_random(&start, sizeof(start));
+		atomic_init(&h->next_request_id, start);
+	}
 	h->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 	    (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -410,7 +423,7 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections,
 	    /* headroom over the header cap, so that an oversized header block reaches
 	     * access_cb and gets a 431 instead of a silent close */
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EID_HTTP_MAX_HEADER_BYTES * 4,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)EID_HTTP_MAX_HEADER_BYTES + 8 * 1024,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,

@@ -112,10 +112,10 @@ srv_tokens_at_hash(enum tok_alg alg, const char *access_token, char *out, size_t
 	size_t hl;
 
 	if (alg == TOK_ALG_EDDSA) {
-		SHA512((const unsigned char *)access_token, strlen(access_token), h);
+		crypto_hash_sha512(h, (const unsigned char *)access_token, strlen(access_token));
 		hl = 64;
 	} else {
-		SHA256((const unsigned char *)access_token, strlen(access_token), h);
+		crypto_hash_sha256(h, (const unsigned char *)access_token, strlen(access_token));
 		hl = 32;
 	}
 	/* the left-most half of the hash, base64url */
@@ -365,7 +365,7 @@ sign_es256(const struct tok_key *key, const char *typ, const json_t *claims, cha
 	n = s->header_len[t];
 	tok[n++] = '.';
 	n += b64url_public(tok + n, txt, plen);
-	SHA256((const unsigned char *)tok, n, digest);
+	crypto_hash_sha256(digest, (const unsigned char *)tok, n);
 	if (EVP_PKEY_sign(s->ctx, der, &derlen, digest, sizeof(digest)) != 1 ||
 	    (es = d2i_ECDSA_SIG(NULL, &dp, (long)derlen)) == NULL)
 		goto out;
@@ -627,7 +627,7 @@ srv_tokens_verify_access_signed(struct srv_app *app, const char *token, json_t *
 		return r;
 	snap = keys_current(app);
 	vc = verified_for(app->keys, snap->generation);
-	SHA256((const unsigned char *)token, len, hash);
+	crypto_hash_sha256(hash, (const unsigned char *)token, len);
 	slot = hash[0] % VERIFIED_SLOTS;
 	if (vc != NULL && vc->slot[slot].claims != NULL &&
 	    cx_ct_equal(vc->slot[slot].hash, sizeof(hash), hash, sizeof(hash))) {
