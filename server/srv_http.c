@@ -1,5 +1,6 @@
 /* srv_http.c - libmicrohttpd glue (see srv_http.h). */
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "eid_limits.h"
 #include "srv_http.h"
 #include "srv_log.h"
+#include "srv_store.h"
 
 #if MHD_VERSION >= 0x00097002
 typedef enum MHD_Result mhd_result;
@@ -28,6 +30,7 @@ struct srv_http {
 	/* request ids: a random start, then one more per request (unique in a process's
 	 * life, not secret, and no system call per request) */
 	atomic_uint_fast64_t next_request_id;
+	pthread_mutex_t held_mu;        /* conn_ctx.audit_result, .orphaned (see hold_for_audit) */
 };
 
 /* Per-request state, from the request line to completion. */
@@ -42,6 +45,11 @@ struct conn_ctx {
 	int too_large;
 	int headers_done;
 	unsigned status_sent;
+	/* an answer held until its audit event is durable (hold_for_audit) */
+	struct MHD_Connection *conn;
+	struct srv_resp held;
+	int holding;                    /* the connection's thread only */
+	int audit_done, audit_result, orphaned;     /* under http->held_mu */
 };
 
 static int64_t
@@ -255,6 +263,81 @@ send_error(struct MHD_Connection *conn, struct conn_ctx *c, unsigned status, con
 	return ret;
 }
 
+static void
+ctx_free(struct conn_ctx *c)
+{
+	cx_dynbuf_free(&c->body);
+	srv_req_clear(&c->req);
+	srv_resp_clear(&c->held);
+	free(c);
+}
+
+/* The audit writer's callback: wake the connection, or free what it left behind. */
+static void
+audit_written(void *arg, int result)
+{
+	struct conn_ctx *c = arg;
+	struct srv_http *h = c->http;
+
+	pthread_mutex_lock(&h->held_mu);
+	c->audit_result = result;
+	c->audit_done = 1;
+	if (c->orphaned) {
+		/* the daemon closed the connection meanwhile (shutdown) */
+		pthread_mutex_unlock(&h->held_mu);
+		ctx_free(c);
+		return;
+	}
+	MHD_resume_connection(c->conn);
+	pthread_mutex_unlock(&h->held_mu);
+}
+
+/*
+ * An answer whose audit event must be durable first (srv_resp_audit: a code exchange's
+ * data.release). The connection is suspended and the event queued for the store's
+ * group commit; the worker thread goes on with other connections, and when the batch is
+ * written audit_written resumes this one and access_cb sends the answer. So one commit
+ * covers every exchange in flight, not one per worker thread.
+ */
+static mhd_result
+hold_for_audit(struct srv_http *h, struct MHD_Connection *conn, struct conn_ctx *c,
+    struct srv_resp *resp)
+{
+	int r;
+
+	c->held = *resp;                /* the answer moves into c */
+	srv_resp_init(resp);
+	c->conn = conn;
+	c->holding = 1;
+	MHD_suspend_connection(conn);
+	if ((r = srv_store_audit_append_async(h->app->store, c->held.audit, audit_written, c)) != 0) {
+		/* not queued: write it here, then go on as the writer would */
+		r = srv_store_audit_append(h->app->store, c->held.audit);
+		audit_written(c, r);
+	}
+	return MHD_YES;
+}
+
+static mhd_result
+send_held(struct MHD_Connection *conn, struct conn_ctx *c)
+{
+	struct srv_http *h = c->http;
+	mhd_result ret;
+	int r;
+
+	pthread_mutex_lock(&h->held_mu);
+	r = c->audit_result;
+	pthread_mutex_unlock(&h->held_mu);
+	srv_log_set_request_id(c->req.request_id);
+	if (r != 0)
+		log_warn("audit_append_failed", LS("action", c->held.audit->action),
+		    LS("reason", eid_strerror(r)));
+	c->holding = 0;
+	ret = send_resp(conn, c, &c->held);
+	srv_resp_clear(&c->held);
+	return ret;
+}
+
 static mhd_result
 access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
@@ -267,6 +350,8 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	(void)version;
 	if (c == NULL)
 		return MHD_NO;          /* out of memory at the request line */
+	if (c->holding)
+		return send_held(conn, c);      /* resumed: the audit event is written */
 	if (!c->headers_done) {
 		const char *cl;
 
@@ -326,7 +411,10 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		return send_error(conn, c, 400, "invalid_request", "Too many parameters.");
 	srv_resp_init(&resp);
 	srv_dispatch(h->app, c->route, c->route_status, c->allow, &c->req, &resp);
-	ret = send_resp(conn, c, &resp);
+	if (resp.audit != NULL)
+		ret = hold_for_audit(h, conn, c, &resp);
+	else
+		ret = send_resp(conn, c, &resp);
 	srv_resp_clear(&resp);
 	return ret;
 }
@@ -354,10 +442,19 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_Re
 		    LS("outcome", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "sent" : "aborted"));
 	srv_log_set_request_id(NULL);
 	srv_metrics_inflight(h->app->metrics, -1);
-	cx_dynbuf_free(&c->body);
-	srv_req_clear(&c->req);
-	free(c);
 	*con_cls = NULL;
+	if (c->holding) {
+		/* closed while its audit event is queued (daemon shutdown): the writer's
+		 * callback frees it, or has already run and left it to us */
+		pthread_mutex_lock(&h->held_mu);
+		if (!c->audit_done) {
+			c->orphaned = 1;
+			pthread_mutex_unlock(&h->held_mu);
+			return;
+		}
+		pthread_mutex_unlock(&h->held_mu);
+	}
+	ctx_free(c);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) EID_PRINTF(2, 0);
@@ -407,6 +504,11 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 		return EID_ERR_NOMEM;
 	}
 	h->app = app;
+	if (pthread_mutex_init(&h->held_mu, NULL) != 0) {
+		freeaddrinfo(ai);
+		free(h);
+		return EID_ERR_NOMEM;
+	}
 	{
 		uint64_t start;
 
@@ -415,7 +517,7 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 	}
 	h->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-	    (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	    MHD_ALLOW_SUSPEND_RESUME | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    (uint16_t)cfg->listen_port, NULL, NULL, access_cb, h,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -433,6 +535,7 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "listen: cannot listen on %s:%u (in use, or not an address of this machine?)",
 		    cfg->listen_host, cfg->listen_port);
+		pthread_mutex_destroy(&h->held_mu);
 		free(h);
 		return EID_ERR_IO;
 	}
@@ -475,6 +578,7 @@ srv_http_stop(struct srv_http **hp)
 		return;
 	if ((*hp)->daemon != NULL)
 		MHD_stop_daemon((*hp)->daemon);
+	pthread_mutex_destroy(&(*hp)->held_mu);
 	free(*hp);
 	*hp = NULL;
 }

@@ -5,6 +5,7 @@
 
 #include "eid_limits.h"
 #include "srv_req.h"
+#include "srv_store.h"
 
 int
 srv_kvlist_add(struct srv_kvlist *l, const char *k, size_t klen, const char *v, size_t vlen)
@@ -113,6 +114,37 @@ srv_resp_clear(struct srv_resp *resp)
 	srv_kvlist_clear(&resp->headers);
 	free(resp->form_action);
 	resp->form_action = NULL;
+	srv_audit_event_free(&resp->audit);
+}
+
+static int
+dup_opt(const char *in, char **out)
+{
+	*out = NULL;
+	return in == NULL || (*out = strdup(in)) != NULL ? 0 : EID_ERR_NOMEM;
+}
+
+int
+srv_resp_audit(struct srv_resp *resp, const struct srv_audit_event *e)
+{
+	struct srv_audit_event *c;
+	int r;
+
+	if (e == NULL || e->actor == NULL || e->action == NULL || e->outcome == NULL ||
+	    resp->audit != NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return EID_ERR_NOMEM;
+	c->at = e->at;
+	if ((r = dup_opt(e->actor, &c->actor)) != 0 || (r = dup_opt(e->action, &c->action)) != 0 ||
+	    (r = dup_opt(e->subject, &c->subject)) != 0 ||
+	    (r = dup_opt(e->outcome, &c->outcome)) != 0 ||
+	    (r = dup_opt(e->details, &c->details)) != 0) {
+		srv_audit_event_free(&c);
+		return r;
+	}
+	resp->audit = c;
+	return 0;
 }
 
 int

@@ -18,6 +18,8 @@
 
 #include "cx_buf.h"
 
+struct srv_audit_event;
+
 struct srv_kv {
 	char *key;
 	char *value;
@@ -52,6 +54,9 @@ struct srv_resp {
 	int html;                   /* add the HTML security headers (CSP etc.) */
 	long cache_max_age;         /* > 0: Cache-Control: public, max-age=N (when !no_store) */
 	char *form_action;          /* owned; an extra origin for CSP form-action (form_post) */
+	/* owned; an audit event that must be durable before this answer leaves (set with
+	 * srv_resp_audit; srv_http.c writes it, holding the answer until it is written) */
+	struct srv_audit_event *audit;
 };
 
 int srv_kvlist_add(struct srv_kvlist *l, const char *k, size_t klen, const char *v, size_t vlen) EID_WARN_UNUSED;
@@ -68,6 +73,9 @@ const char *srv_req_param(const struct srv_req *req, const char *name, size_t *c
 void srv_resp_init(struct srv_resp *resp);
 void srv_resp_clear(struct srv_resp *resp);
 int srv_resp_header(struct srv_resp *resp, const char *name, const char *value) EID_WARN_UNUSED;
+/* Attach a copy of e (at, actor, action, subject, outcome, details): the answer is sent
+ * once e is in the audit log. Whoever sends a response writes resp->audit first. */
+int srv_resp_audit(struct srv_resp *resp, const struct srv_audit_event *e) EID_WARN_UNUSED;
 /* Body helpers: each replaces the body and sets status and content type. */
 int srv_resp_json(struct srv_resp *resp, unsigned status, const json_t *body) EID_WARN_UNUSED;
 /* OAuth-style error body {"error": code, "error_description": text} (RFC 6749 5.2). */

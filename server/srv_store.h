@@ -102,6 +102,9 @@ struct srv_store;
 /* A chip card's reference (srv_card_ref(): a keyed hash of the document, 32 bytes). */
 #define SRV_STORE_CARD_REF_BYTES 32
 
+/* Called by the audit writer when an event queued with audit_append_async is done. */
+typedef void srv_store_audit_done_fn(void *arg, int result);
+
 struct srv_store_ops {
 	const char *name;
 	int (*ping)(struct srv_store *s);
@@ -135,8 +138,13 @@ struct srv_store_ops {
 	int (*consent_set)(struct srv_store *s, const char *account_id, const char *client_id,
 	    const char *scope, int64_t now);
 	int (*consent_remove)(struct srv_store *s, const char *account_id, const char *client_id);
-	/* audit */
+	/* audit: append returns when the event is durable (or failed) */
 	int (*audit_append)(struct srv_store *s, const struct srv_audit_event *e);
+	/* queue e and return at once: 0 when queued, and then cb(arg, result) is called
+	 * exactly once, from another thread, when e is durable (result 0) or failed; e must
+	 * stay valid until then. Not queued (an error returned): cb is never called. */
+	int (*audit_append_async)(struct srv_store *s, const struct srv_audit_event *e,
+	    srv_store_audit_done_fn *cb, void *arg);
 	int (*audit_list)(struct srv_store *s, int64_t after_id, size_t max,
 	    struct srv_audit_event ***out, size_t *n);
 	/* the newest `max` events an account took part in (as actor or subject), newest first */
@@ -216,6 +224,7 @@ static inline int srv_store_consent_get(struct srv_store *s, const char *a, cons
 static inline int srv_store_consent_set(struct srv_store *s, const char *a, const char *c, const char *sc, int64_t now) { return s->ops->consent_set(s, a, c, sc, now); }
 static inline int srv_store_consent_remove(struct srv_store *s, const char *a, const char *c) { return s->ops->consent_remove(s, a, c); }
 static inline int srv_store_audit_append(struct srv_store *s, const struct srv_audit_event *e) { return s->ops->audit_append(s, e); }
+static inline int srv_store_audit_append_async(struct srv_store *s, const struct srv_audit_event *e, srv_store_audit_done_fn *cb, void *arg) { return s->ops->audit_append_async(s, e, cb, arg); }
 static inline int srv_store_audit_list(struct srv_store *s, int64_t after, size_t max, struct srv_audit_event ***o, size_t *n) { return s->ops->audit_list(s, after, max, o, n); }
 
 static inline int srv_store_audit_list_account(struct srv_store *s, const char *a, size_t max, struct srv_audit_event ***o, size_t *n) { return s->ops->audit_list_account(s, a, max, o, n); }

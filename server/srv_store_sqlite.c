@@ -161,11 +161,17 @@ struct sq_conn {
 	unsigned n_busy;
 };
 
-/* An audit event waiting to be written (on its caller's stack; see sq_audit_append). */
+/*
+ * An audit event waiting to be written. A synchronous caller's node is on its stack and
+ * it waits for `done`; an asynchronous caller's node is allocated and the writer calls
+ * `cb` and frees it.
+ */
 struct aq_node {
 	const struct srv_audit_event *e;
 	int r;
 	int done;
+	srv_store_audit_done_fn *cb;
+	void *arg;
 	struct aq_node *next;
 };
 
@@ -175,14 +181,18 @@ struct sq_impl {
 	pthread_mutex_t mu;         /* guards conns */
 	struct sq_conn *conns;
 	int key_ok, mu_ok;
-	/* audit group commit: events queued while one caller writes go in its next batch */
+	/* audit group commit: one writer thread, started at the first event, writes whatever
+	 * is queued in one transaction; events queued meanwhile form its next batch */
 	pthread_mutex_t aq_mu;
-	pthread_cond_t aq_cv;
+	pthread_cond_t aq_cv;           /* the writer: work, or stop */
+	pthread_cond_t aq_done_cv;      /* synchronous callers: their event is written */
 	struct aq_node *aq_head, **aq_tail;
-	int aq_writing, aq_ok;
+	pthread_t aq_thread;
+	int aq_started, aq_stop, aq_ok;
 };
 
 static const struct srv_store_ops sqlite_ops;
+static void audit_writer_stop(struct sq_impl *im);
 
 int
 srv_store_sqlite_latest_version(void)
@@ -349,6 +359,7 @@ sq_close(struct srv_store *s)
 	if (s == NULL)
 		return;
 	if ((im = s->impl) != NULL) {
+		audit_writer_stop(im);
 		if (im->key_ok)
 			pthread_key_delete(im->key);    /* no destructor runs after this */
 		while ((c = im->conns) != NULL) {
@@ -358,6 +369,7 @@ sq_close(struct srv_store *s)
 		if (im->mu_ok)
 			pthread_mutex_destroy(&im->mu);
 		if (im->aq_ok) {
+			pthread_cond_destroy(&im->aq_done_cv);
 			pthread_cond_destroy(&im->aq_cv);
 			pthread_mutex_destroy(&im->aq_mu);
 		}
@@ -1364,19 +1376,107 @@ audit_write_batch(struct srv_store *s, struct aq_node *batch)
 }
 
 /*
- * Group commit. Every audit event is durable when this returns (synchronous=FULL), but
- * one fsync per event would cap a busy node at the disk's sync rate (a code exchange
- * writes one). So callers queue their event; whoever finds no write in progress takes the
- * whole queue and writes it in one transaction while the others wait for their event to
- * be done; events that arrive meanwhile form the next batch, written by one of their
- * callers. A caller already inside a transaction on its connection writes its event
- * there, alone.
+ * Group commit. Every audit event is durable when its caller learns it is written
+ * (synchronous=FULL), but one fsync per event would cap a busy node at the disk's sync
+ * rate (a code exchange writes one). So events are queued, and one writer thread takes
+ * the whole queue (up to AUDIT_BATCH_MAX) and writes it in one transaction; events that
+ * arrive meanwhile form the next batch. sq_audit_append waits for its event;
+ * sq_audit_append_async returns at once and the writer calls back, which lets the HTTP
+ * layer hold the answer of a code exchange without holding a worker thread, so a batch
+ * gathers every exchange in flight rather than one per worker. A caller already inside
+ * a transaction on its connection writes its event there, alone.
  */
+#define AUDIT_BATCH_MAX 256
+
+static void *
+audit_writer(void *arg)
+{
+	struct srv_store *s = arg;
+	struct sq_impl *im = s->impl;
+	struct aq_node *batch, *n, *next, *async, **async_tail;
+	size_t k;
+
+	pthread_mutex_lock(&im->aq_mu);
+	for (;;) {
+		while (im->aq_head == NULL && !im->aq_stop)
+			pthread_cond_wait(&im->aq_cv, &im->aq_mu);
+		if (im->aq_head == NULL)
+			break;                  /* stopping, and nothing is left */
+		batch = im->aq_head;
+		for (n = batch, k = 1; n->next != NULL && k < AUDIT_BATCH_MAX; n = n->next, k++)
+			;
+		im->aq_head = n->next;
+		n->next = NULL;
+		if (im->aq_head == NULL)
+			im->aq_tail = &im->aq_head;
+		pthread_mutex_unlock(&im->aq_mu);
+		audit_write_batch(s, batch);
+		/* a waiting caller's node is gone once it sees done: read next first */
+		async = NULL;
+		async_tail = &async;
+		pthread_mutex_lock(&im->aq_mu);
+		for (n = batch; n != NULL; n = next) {
+			next = n->next;
+			if (n->cb != NULL) {
+				n->next = NULL;
+				*async_tail = n;
+				async_tail = &n->next;
+			} else
+				n->done = 1;
+		}
+		pthread_cond_broadcast(&im->aq_done_cv);
+		pthread_mutex_unlock(&im->aq_mu);
+		for (n = async; n != NULL; n = next) {
+			next = n->next;
+			n->cb(n->arg, n->r);
+			free(n);
+		}
+		pthread_mutex_lock(&im->aq_mu);
+	}
+	pthread_mutex_unlock(&im->aq_mu);
+	return NULL;
+}
+
+/* Queue node (aq_mu held), starting the writer if it is not running: 0, or the writer
+ * could not start (node not queued). */
+static int
+audit_enqueue(struct srv_store *s, struct aq_node *node)
+{
+	struct sq_impl *im = s->impl;
+
+	if (!im->aq_started) {
+		if (im->aq_stop || pthread_create(&im->aq_thread, NULL, audit_writer, s) != 0)
+			return EID_ERR_IO;
+		im->aq_started = 1;
+	}
+	*im->aq_tail = node;
+	im->aq_tail = &node->next;
+	pthread_cond_signal(&im->aq_cv);
+	return 0;
+}
+
+/* Write what is queued, then end the writer (sq_close). */
+static void
+audit_writer_stop(struct sq_impl *im)
+{
+	int started;
+
+	if (!im->aq_ok)
+		return;
+	pthread_mutex_lock(&im->aq_mu);
+	im->aq_stop = 1;
+	started = im->aq_started;
+	pthread_cond_signal(&im->aq_cv);
+	pthread_mutex_unlock(&im->aq_mu);
+	if (started)
+		pthread_join(im->aq_thread, NULL);
+}
+
 static int
 sq_audit_append(struct srv_store *s, const struct srv_audit_event *e)
 {
 	struct sq_impl *im = s->impl;
-	struct aq_node me = { e, 0, 0, NULL }, *batch, *n;
+	struct aq_node me = { e, 0, 0, NULL, NULL, NULL };
 	sqlite3 *db = NULL;
 	int r;
 
@@ -1387,28 +1487,38 @@ sq_audit_append(struct srv_store *s, const struct srv_audit_event *e)
 	if (!sqlite3_get_autocommit(db))
 		return audit_insert(s, e);
 	pthread_mutex_lock(&im->aq_mu);
-	*im->aq_tail = &me;
-	im->aq_tail = &me.next;
-	while (!me.done) {
-		if (im->aq_writing) {
-			pthread_cond_wait(&im->aq_cv, &im->aq_mu);
-			continue;
-		}
-		batch = im->aq_head;
-		im->aq_head = NULL;
-		im->aq_tail = &im->aq_head;
-		im->aq_writing = 1;
+	if (audit_enqueue(s, &me) != 0) {
 		pthread_mutex_unlock(&im->aq_mu);
-		audit_write_batch(s, batch);
-		pthread_mutex_lock(&im->aq_mu);
-		/* the other callers wait on the mutex, so their nodes stay valid until unlock */
-		for (n = batch; n != NULL; n = n->next)
-			n->done = 1;
-		im->aq_writing = 0;
-		pthread_cond_broadcast(&im->aq_cv);
+		audit_write_batch(s, &me);      /* no writer thread: write it here */
+		return me.r;
 	}
+	while (!me.done)
+		pthread_cond_wait(&im->aq_done_cv, &im->aq_mu);
 	pthread_mutex_unlock(&im->aq_mu);
 	return me.r;
+}
+
+static int
+sq_audit_append_async(struct srv_store *s, const struct srv_audit_event *e,
+    srv_store_audit_done_fn *cb, void *arg)
+{
+	struct sq_impl *im = s->impl;
+	struct aq_node *node;
+	int r;
+
+	if (e == NULL || e->actor == NULL || e->action == NULL || e->outcome == NULL || cb == NULL)
+		return EID_ERR_INVALID_ARGUMENT;
+	if ((node = calloc(1, sizeof(*node))) == NULL)
+		return EID_ERR_NOMEM;
+	node->e = e;
+	node->cb = cb;
+	node->arg = arg;
+	pthread_mutex_lock(&im->aq_mu);
+	r = audit_enqueue(s, node);
+	pthread_mutex_unlock(&im->aq_mu);
+	if (r != 0)
+		free(node);
+	return r;
 }
 
 static int
@@ -1941,6 +2051,11 @@ store_new(const char *path, struct srv_store **out)
 		pthread_mutex_destroy(&im->aq_mu);
 		goto out;
 	}
+	if (pthread_cond_init(&im->aq_done_cv, NULL) != 0) {
+		pthread_cond_destroy(&im->aq_cv);
+		pthread_mutex_destroy(&im->aq_mu);
+		goto out;
+	}
 	im->aq_ok = 1;
 	im->aq_tail = &im->aq_head;
 	*out = s;
@@ -2010,6 +2125,7 @@ static const struct srv_store_ops sqlite_ops = {
 	.consent_set = sq_consent_set,
 	.consent_remove = sq_consent_remove,
 	.audit_append = sq_audit_append,
+	.audit_append_async = sq_audit_append_async,
 	.audit_list = sq_audit_list,
 	.audit_list_account = sq_audit_list_account,
 	.consent_list = sq_consent_list,

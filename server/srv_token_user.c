@@ -29,11 +29,13 @@ gstr(const json_t *grant, const char *name)
 /*
  * The citizen's attributes went to a portal: one "data.release" audit event per code
  * exchanged (actor the client, subject the account, details the scope), so that the
- * account page can say who received what and when. A failure to audit is logged only:
- * the tokens are already issued.
+ * account page can say who received what and when. The event rides on the answer, which
+ * leaves only once the event is durable (srv_http.c); a failure to audit is logged only:
+ * the tokens are issued.
  */
 static void
-audit_release(struct srv_app *app, const char *client_id, const char *account, const char *scope)
+audit_release(struct srv_resp *resp, int64_t now, const char *client_id, const char *account,
+    const char *scope)
 {
 	struct srv_audit_event e;
 	json_t *d;
@@ -45,13 +47,13 @@ audit_release(struct srv_app *app, const char *client_id, const char *account, c
 	if ((d = json_pack("{s:s}", "scope", scope != NULL ? scope : "")) != NULL &&
 	    (text = json_dumps(d, JSON_COMPACT)) != NULL) {
 		memset(&e, 0, sizeof(e));
-		e.at = (int64_t)app->now();
+		e.at = now;
 		e.actor = (char *)client_id;
 		e.action = "data.release";
 		e.subject = (char *)account;
 		e.outcome = "success";
 		e.details = text;
-		r = srv_store_audit_append(app->store, &e);
+		r = srv_resp_audit(resp, &e);
 	}
 	json_decref(d);
 	free(text);
@@ -239,7 +241,8 @@ srv_token_grant_code(struct srv_app *app, const struct srv_req *req,
 	if (r == 0) {
 		log_info("token_issued", LS("grant_type", "authorization_code"),
 		    LS("client_id", client->client_id));
-		audit_release(app, client->client_id, gstr(grant, "account"), gstr(grant, "scope"));
+		audit_release(resp, (int64_t)app->now(), client->client_id, gstr(grant, "account"),
+		    gstr(grant, "scope"));
 	}
 out:
 	json_decref(grant);
