@@ -244,6 +244,19 @@ map_rc(int rc)
 
 /* ---- connections ---- */
 
+/*
+ * Before the first connection: no memory statistics. SQLite counts every allocation
+ * under one process-wide mutex unless told not to, and the worker threads (one
+ * connection each) then queue on it on every statement.
+ */
+static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);   /* SQLITE_MISUSE if already up: fine */
+}
+
 static int
 conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)
 {
@@ -251,6 +264,7 @@ conn_open(const char *path, sqlite3 **out, char *err, size_t errlen)
 	int rc, r;
 
 	*out = NULL;
+	(void)pthread_once(&sqlite_setup_once, sqlite_setup);
 	/* No SQLITE_OPEN_CREATE: open() made the file with mode 0600 already. */
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK) {
@@ -1039,15 +1053,25 @@ out:
 static int
 sq_citizen_get(struct srv_store *s, const char *key, struct srv_citizen **out)
 {
-	/* A citizen-id match wins should an account id ever equal another's ID number. */
-	static const char sql[] =
-	    "SELECT " CITIZEN_COLS " FROM citizens WHERE citizen_id = ?1 OR account_id = ?1"
-	    " ORDER BY citizen_id = ?1 DESC LIMIT 1";
+	/*
+	 * By ID number, else by account id: a citizen-id match wins should an account id
+	 * ever equal another's ID number. ID numbers are 12 characters (the schema checks),
+	 * so other keys go straight to the account id. Two single-index statements: the
+	 * one with OR and ORDER BY needed a temporary b-tree and a sorter per call.
+	 */
+	static const char by_citizen_id[] =
+	    "SELECT " CITIZEN_COLS " FROM citizens WHERE citizen_id = ?1";
+	static const char by_account_id[] =
+	    "SELECT " CITIZEN_COLS " FROM citizens WHERE account_id = ?1";
+	int r;
 
 	*out = NULL;
 	if (key == NULL)
 		return EID_ERR_INVALID_ARGUMENT;
-	return row_by_text(s, sql, key, citizen_row, (void **)out);
+	if (strlen(key) == 12 &&
+	    (r = row_by_text(s, by_citizen_id, key, citizen_row, (void **)out)) != EID_ERR_NOT_FOUND)
+		return r;
+	return row_by_text(s, by_account_id, key, citizen_row, (void **)out);
 }
 
 static int
