@@ -29,6 +29,9 @@ void cx_free_str(char *s);
 /* n bytes from the CSPRNG (cx_rand.c: per-thread ChaCha20 with fast key erasure, keyed
  * from the kernel, rekeyed after a fork). */
 void cx_random(void *buf, size_t n);
+
+/* SHA-256 of in (cx_digest.c: OpenSSL's implementation, looked up once). */
+int cx_sha256(uint8_t out[32], const void *in, size_t len) EID_WARN_UNUSED;
 /* n random bytes encoded base64url without padding into out (size >= CX_B64URL_LEN(n)). */
 void cx_random_token(char *out, size_t outsz, size_t n);
 

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <openssl/sha.h>
-#include <sodium.h>
 
 #include "cx_buf.h"
 #include "cx_util.h"
@@ -557,8 +556,7 @@ srv_pkce_s256_matches(const char *verifier, const char *challenge)
 		    c == '-' || c == '.' || c == '_' || c == '~'))
 			return 0;
 	}
-	crypto_hash_sha256(h, (const unsigned char *)verifier, n);
-	if (cx_b64url_encode(enc, sizeof(enc), h, sizeof(h)) != 0)
+	if (cx_sha256(h, verifier, n) != 0 || cx_b64url_encode(enc, sizeof(enc), h, sizeof(h)) != 0)
 		return 0;
 	ok = cx_ct_streq(enc, challenge);
 	cx_wipe(h, sizeof(h));

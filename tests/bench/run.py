@@ -53,10 +53,11 @@ RP = 'https://rp.bench.example/cb'
 PEER_CLIENT = ('bench-client', 'bench-secret-0123456789abcdef0123456789abcdef')
 PEER_RP = 'https://client.example/cb'
 
-WORKLOADS = ['jwks', 'client_credentials', 'sso_hop', 'code_exchange', 'refresh', 'introspection',
+WORKLOADS = ['jwks', 'floor', 'client_credentials', 'sso_hop', 'code_exchange', 'refresh', 'introspection',
              'userinfo']
 TITLES = {
     'jwks': 'JWKS',
+    'floor': 'HTTP floor: libmicrohttpd + kernel answering a prepared response of the JWKS size (no eid-server code)',
     'client_credentials': 'client_credentials (ES256 JWT access token)',
     'sso_hop': 'SSO hop (authorize with session + consent, then code exchange), per hop',
     'code_exchange': 'code exchange (ES256 access + ID token)',
@@ -65,6 +66,7 @@ TITLES = {
     'userinfo': 'userinfo',
 }
 PEER_WHY = {
+    'floor': 'a reference for the CPU targets (tests/bench/bench_floor.c), not a workload',
     'sso_hop': 'peer: no sign-in UI in its set-up (devInteractions off), so no session to reuse',
     'refresh': 'peer: its client is not registered for refresh_token (no offline_access)',
 }
@@ -333,6 +335,24 @@ def run_workloads(args, eid, peer, work):
             if peer else None
         row('jwks', e, p)
 
+    if 'floor' in want:
+        # the same daemon options and thread count as eidd, a prepared answer of the same size
+        size = len(call(eid.port, 'GET', '/jwks')[2])
+        threads = int(os.environ.get('EID_HTTP_THREADS') or 0) or 4 * (os.cpu_count() or 2)
+        port = eid.t.free_port()
+        fl = subprocess.Popen([os.path.join(args.build_dir, 'tests', 'bench', 'bench_floor'), str(port),
+                               str(size), str(threads)])
+        try:
+            for _ in range(100):
+                if call(port, 'GET', '/', timeout=2)[0] == 200:
+                    break
+                time.sleep(0.05)
+            e = measure(port, [[fl.pid], []], 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'}, secs, conns)
+        finally:
+            fl.terminate()
+            fl.wait(30)
+        row('floor', e, None, PEER_WHY['floor'])
+
     if 'client_credentials' in want:
         e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
             'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': eid.cc_auth,
@@ -483,7 +503,9 @@ def main():
         # a measurement build: release, asserts off; warnings are enforced by the normal builds
         subprocess.run(['meson', 'setup', build, '-Dbuildtype=release', '-Db_ndebug=true',
                         '-Dwerror=false', '-Dintegration=false'], cwd=TOP, check=True, capture_output=True)
-    subprocess.run(['ninja', '-C', build, 'server/eidd', 'server/eidctl'], check=True, capture_output=True)
+    subprocess.run(['ninja', '-C', build, 'server/eidd', 'server/eidctl', 'tests/bench/bench_floor'],
+                   check=True, capture_output=True)
+    args.build_dir = build
     os.environ['EID_BUILD'] = build
     import eidtest
     eidtest.EIDD = os.path.join(build, 'server', 'eidd')
