@@ -224,6 +224,20 @@ class Eid:
         st, h, body, trace = oidctest.run_flow(self.env, self.browser, self.citizen, self.authz_path)
         if st != 303 or 'code=' not in h.get('location', ''):
             raise RuntimeError('eid: sign-in for the SSO session failed: %s %s' % (st, trace))
+        # the code exchange workload's client, registered like the peer's: authorization_code
+        # only, so an exchange issues what the peer's does (ID token + access token, no
+        # refresh token); the session above allows it too
+        rc, cx, err = self.env.ctl_json('client', 'add', '--name', 'bench-code', '--redirect-uri', RP,
+                                        '--grant', 'authorization_code', '--scope', 'openid profile',
+                                        '--id-token-alg', 'ES256')
+        if rc != 0:
+            raise RuntimeError('client add: ' + err)
+        self.code_auth = basic(cx['client_id'], cx['client_secret'])
+        self.code_authz_path = oidctest.authorize_query(cx['client_id'], RP, challenge,
+                                                        scope='openid profile', state='s', nonce='n')
+        st, h, body, trace = oidctest.run_flow(self.env, self.browser, self.citizen, self.code_authz_path)
+        if st != 303 or 'code=' not in h.get('location', ''):
+            raise RuntimeError('eid: consent for the code-exchange client failed: %s %s' % (st, trace))
         self.cookie = '; '.join('%s=%s' % kv for kv in self.browser.cookies.items())
         self.idle_rss = rss_kib(self.env.proc.pid) / 1024
 
@@ -292,9 +306,9 @@ def write_lines(path, values):
 
 
 def mint_codes(eid, work, seconds, conns):
-    """Codes for code_exchange, minted by wrk through /authorize (each is single-use)."""
+    """Codes for code_exchange (its client), minted by wrk through /authorize (each is single-use)."""
     base = os.path.join(work, 'mint')
-    wrk(eid.port, 'wrk_sso.lua', {'BENCH_AUTHZ_PATH': eid.authz_path, 'BENCH_COOKIE': eid.cookie,
+    wrk(eid.port, 'wrk_sso.lua', {'BENCH_AUTHZ_PATH': eid.code_authz_path, 'BENCH_COOKIE': eid.cookie,
                                   'BENCH_MINT_FILE': base}, seconds, conns)
     codes = []
     for k in range(WRK_THREADS):
@@ -405,7 +419,7 @@ def run_workloads(args, eid, peer, work):
         # codes live SRV_AUTHZ_CODE_TTL (60 s): mint for the run's length, exchange right after
         path, n = mint_codes(eid, work, secs + 2, conns)
         e = measure(eid.port, eid.pids, 'wrk_codes.lua', {
-            'BENCH_CODES': path, 'BENCH_AUTH': eid.web_auth,
+            'BENCH_CODES': path, 'BENCH_AUTH': eid.code_auth,
             'BENCH_BODY_PREFIX': eid.token_prefix}, secs, conns)
         e['note'] = '%d codes minted' % n
         p = None
