@@ -584,7 +584,7 @@ def write_table(args, rows, idle_eid, peak_eid, idle_peer, logins, load0, load1)
             e['errors'], str(p['errors']) if p else '-'))
     lines += ['', 'Peak RSS is sampled every 50 ms during each workload. Idle RSS: eid-server %.1f MB '
               'after start, %.1f MB idle after the set-up sign-in; peer %s. eidd\'s high-water mark over '
-              'the whole run, the sign-ins included (Argon2id takes 19 MiB per password check in '
+              'the whole run, the sign-ins included (Argon2id holds argon2_memlimit_kib, 9 MiB by default, per password check in '
               'progress), was %.1f MB.' % (idle_eid[0], idle_eid[1],
                                           '%.1f MB' % idle_peer if idle_peer else 'not run', peak_eid)]
     if logins:

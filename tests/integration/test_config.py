@@ -43,7 +43,7 @@ try:
 
     rc, out, err = run(['--config', conf(GOOD), '--check-config'])
     t.ok(rc == 0 and 'configuration OK' in out, 'a good config passes --check-config', out + err)
-    t.ok(all(line in out.splitlines() for line in ('login_delay_max = 30', 'argon2_memlimit_kib = 12288',
+    t.ok(all(line in out.splitlines() for line in ('login_delay_max = 30', 'argon2_memlimit_kib = 9216',
                                                    'documents_require_crl = 0', 'webauthn_attestation = none',
                                                    'webauthn_attestation_roots = -',
                                                    'passkey_register_max_age = 600')),
