@@ -2,7 +2,10 @@
  * srv_handle_userinfo.c - GET/POST /userinfo (OpenID Connect Core 5.3).
  *
  *   verify   RFC 6750 bearer access token with scope openid (srv_tokens_bearer); the
- *            citizen is the account sealed into the token (srv_tokens_account_ref)
+ *            citizen is the account sealed into the token (srv_tokens_account_ref),
+ *            read through the profile cache (srv_profile.h: a change or a disabled
+ *            account is seen within SRV_PROFILE_CACHE_RECHECK_MS); a disabled or
+ *            removed account is 401 invalid_token
  *   decide   the claims the token's scope releases (pure: srv_userinfo_claims)
  *   respond  JSON, no-store; sub equals the ID token's sub for this client
  *
@@ -19,6 +22,7 @@
 #include "srv_app.h"
 #include "srv_authorize.h"
 #include "srv_log.h"
+#include "srv_profile.h"
 #include "srv_tokens.h"
 
 /* Pure: the userinfo object for a citizen, a sub and a granted scope. Caller json_decref. */
@@ -89,7 +93,7 @@ srv_handle_userinfo(struct srv_app *app, const struct srv_req *req, struct srv_r
 	}
 	if (r != 0)
 		goto out;
-	r = srv_store_citizen_get(app->store, account, &citizen);
+	r = srv_citizen_profile_get(app, account, &citizen);
 	if (r == EID_ERR_NOT_FOUND || (r == 0 && citizen->disabled)) {
 		r = invalid_token(resp);
 		goto out;

@@ -1,5 +1,4 @@
 /* srv_oauth_client.c - client authentication at the token-type endpoints (see the header). */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +8,7 @@
 #include "eid_limits.h"
 #include "srv_accounts.h"
 #include "srv_client_keys.h"
+#include "srv_gencache.h"
 #include "srv_log.h"
 #include "srv_oauth_client.h"
 #include "tok_jws.h"
@@ -287,81 +287,7 @@ secret_auth_ok(const struct srv_secret *s, const struct srv_client *c,
 	return usable & secret_ok & method_ok;
 }
 
-/* ---- the client cache (see the header) ---- */
-
-struct client_cache {
-	const struct srv_store *store;  /* the store the entries came from */
-	char *generation;               /* the clients_generation they were read under */
-	uint64_t checked_ms;            /* when generation was last compared with the store */
-	struct srv_client *slot[SRV_CLIENT_CACHE_SLOTS];
-	unsigned next;                  /* the slot a miss replaces (round robin) */
-};
-
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static int cache_key_ok;
-
-static void
-cache_flush(struct client_cache *cc)
-{
-	size_t i;
-
-	for (i = 0; i < SRV_CLIENT_CACHE_SLOTS; i++)
-		srv_client_free(&cc->slot[i]);
-	free(cc->generation);
-	cc->generation = NULL;
-	cc->store = NULL;
-	cc->checked_ms = 0;
-	cc->next = 0;
-}
-
-static void
-cache_destroy(void *p)
-{
-	struct client_cache *cc = p;
-
-	if (cc != NULL) {
-		cache_flush(cc);
-		free(cc);
-	}
-}
-
-static void
-cache_key_init(void)
-{
-	cache_key_ok = pthread_key_create(&cache_key, cache_destroy) == 0;
-}
-
-/* The calling thread's cache, created on first use; NULL when it cannot be. */
-static struct client_cache *
-cache_get(void)
-{
-	struct client_cache *cc;
-
-	if (pthread_once(&cache_once, cache_key_init) != 0 || !cache_key_ok)
-		return NULL;
-	if ((cc = pthread_getspecific(cache_key)) != NULL)
-		return cc;
-	if ((cc = calloc(1, sizeof(*cc))) == NULL)
-		return NULL;
-	if (pthread_setspecific(cache_key, cc) != 0) {
-		free(cc);
-		return NULL;
-	}
-	return cc;
-}
-
-void
-srv_oauth_client_cache_clear(void)
-{
-	struct client_cache *cc;
-
-	if (pthread_once(&cache_once, cache_key_init) != 0 || !cache_key_ok ||
-	    (cc = pthread_getspecific(cache_key)) == NULL)
-		return;
-	(void)pthread_setspecific(cache_key, NULL);
-	cache_destroy(cc);
-}
+/* ---- the client cache (see the header): a srv_gencache on "clients_generation" ---- */
 
 /* A copy of a client record; the metadata is shared (read-only, reference-counted). */
 static int
@@ -385,64 +311,60 @@ client_copy(const struct srv_client *src, struct srv_client **out)
 	return 0;
 }
 
-static uint64_t
-monotonic_ms(void)
+static int
+cache_load(struct srv_store *s, const char *client_id, void **rec)
 {
-	struct timespec ts;
+	struct srv_client *c = NULL;
+	int r = srv_store_client_get(s, client_id, &c);
 
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	*rec = c;
+	return r;
+}
+
+static int
+cache_copy(const void *rec, void **out)
+{
+	struct srv_client *c = NULL;
+	int r = client_copy(rec, &c);
+
+	*out = c;
+	return r;
+}
+
+static void
+cache_free(void **rec)
+{
+	struct srv_client *c = *rec;
+
+	srv_client_free(&c);
+	*rec = NULL;
+}
+
+static const struct srv_gencache_type client_cache_type = {
+	.setting = "clients_generation",
+	.slots = SRV_CLIENT_CACHE_SLOTS,
+	.recheck_ms = SRV_CLIENT_CACHE_RECHECK_MS,
+	.load = cache_load,
+	.copy = cache_copy,
+	.free_rec = cache_free,
+};
+
+static struct srv_gencache client_cache = SRV_GENCACHE_INIT(&client_cache_type);
+
+void
+srv_oauth_client_cache_clear(void)
+{
+	srv_gencache_clear(&client_cache);
 }
 
 int
 srv_oauth_client_get(struct srv_app *app, const char *client_id, struct srv_client **out)
 {
-	struct client_cache *cc = cache_get();
-	struct srv_client *c = NULL;
-	uint64_t now = monotonic_ms();
-	char *gen = NULL;
-	size_t i;
-	int r;
+	void *rec = NULL;
+	int r = srv_gencache_get(&client_cache, app->store, client_id, &rec);
 
-	*out = NULL;
-	if (client_id == NULL)
-		return EID_ERR_INVALID_ARGUMENT;
-	if (cc == NULL)
-		return srv_store_client_get(app->store, client_id, out);
-	if (cc->store != app->store || cc->generation == NULL || now == 0 ||
-	    now - cc->checked_ms >= SRV_CLIENT_CACHE_RECHECK_MS) {
-		/* the generation first, then the records: a record is never older than its label */
-		r = srv_store_setting_get(app->store, "clients_generation", &gen);
-		if (r == EID_ERR_NOT_FOUND) {
-			cache_flush(cc);
-			return srv_store_client_get(app->store, client_id, out);
-		}
-		if (r != 0)
-			return r;
-		if (cc->store != app->store || cc->generation == NULL || strcmp(cc->generation, gen) != 0) {
-			cache_flush(cc);
-			cc->store = app->store;
-			cc->generation = gen;
-			gen = NULL;
-		}
-		free(gen);
-		cc->checked_ms = now;
-	}
-	for (i = 0; i < SRV_CLIENT_CACHE_SLOTS; i++)
-		if (cc->slot[i] != NULL && strcmp(cc->slot[i]->client_id, client_id) == 0)
-			return client_copy(cc->slot[i], out);
-	/* a miss: read it, keep a copy (unknown clients are not remembered) */
-	if ((r = srv_store_client_get(app->store, client_id, &c)) != 0)
-		return r;
-	if (client_copy(c, out) != 0) {
-		*out = c;               /* serve it uncached */
-		return 0;
-	}
-	srv_client_free(&cc->slot[cc->next]);
-	cc->slot[cc->next] = c;
-	cc->next = (cc->next + 1) % SRV_CLIENT_CACHE_SLOTS;
-	return 0;
+	*out = rec;
+	return r;
 }
 
 /* ---- private_key_jwt (RFC 7523, OIDC Core 9) ---- */

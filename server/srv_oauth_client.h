@@ -160,9 +160,9 @@ int srv_client_assertion_verify(const char *assertion, const struct tok_keyset *
 int srv_client_assertion_peek_iss(const char *assertion, char **client_id) EID_WARN_UNUSED;
 
 /*
- * The client record, through a per-thread cache: srv_store_client_get's results and
- * ownership (*out is the caller's, srv_client_free), without a store query and a JSON
- * parse of the metadata on every request. The cache is labelled with the store's
+ * The client record, through a per-thread cache (srv_gencache.h): srv_store_client_get's
+ * results and ownership (*out is the caller's, srv_client_free), without a store query
+ * and a JSON parse of the metadata on every request. The cache is labelled with the store's
  * "clients_generation" setting, which eidctl bumps on each client change; a thread
  * compares it with the store at most every SRV_CLIENT_CACHE_RECHECK_MS and empties its
  * cache when it moved. So a change made with eidctl reaches every request within that

@@ -121,6 +121,19 @@ static const char *const migrations[] = {
 
 	/* 4: the account page's history reads the events an account acted in. */
 	"CREATE INDEX audit_log_actor_at ON audit_log(actor, at);",
+
+	/* 5: citizens_generation moves with every change to a citizen row, in the same
+	   transaction, whoever writes it (srv_profile's cache is labelled with it). */
+	"INSERT OR IGNORE INTO settings(key, value) VALUES('citizens_generation', '1');"
+	"CREATE TRIGGER citizens_generation_insert AFTER INSERT ON citizens BEGIN"
+	"  INSERT INTO settings(key, value) VALUES('citizens_generation', '1')"
+	"  ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;"
+	"CREATE TRIGGER citizens_generation_update AFTER UPDATE ON citizens BEGIN"
+	"  INSERT INTO settings(key, value) VALUES('citizens_generation', '1')"
+	"  ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;"
+	"CREATE TRIGGER citizens_generation_delete AFTER DELETE ON citizens BEGIN"
+	"  INSERT INTO settings(key, value) VALUES('citizens_generation', '1')"
+	"  ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

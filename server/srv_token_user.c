@@ -8,6 +8,7 @@
 #include "srv_authorize.h"
 #include "srv_grants.h"
 #include "srv_log.h"
+#include "srv_profile.h"
 #include "srv_subject.h"
 #include "srv_token_user.h"
 #include "srv_tokens.h"
@@ -100,8 +101,9 @@ issue_tokens(struct srv_app *app, const struct srv_client *client, const json_t 
 	refresh[0] = '\0';
 	if (account == NULL || acr == NULL)
 		return DENY(err, 400, "invalid_grant", INVALID_CODE);
-	/* the citizen must still exist and be allowed in */
-	r = srv_store_citizen_get(app->store, account, &citizen);
+	/* the citizen must still exist and be allowed in (the profile cache: a disabled
+	   account is refused within SRV_PROFILE_CACHE_RECHECK_MS) */
+	r = srv_citizen_profile_get(app, account, &citizen);
 	if (r == EID_ERR_NOT_FOUND || (r == 0 && citizen->disabled)) {
 		r = DENY(err, 400, "invalid_grant", "The account is no longer active.");
 		goto out;

@@ -2,7 +2,10 @@
 """The speed caches keep their promises in a running eidd: a removed or replaced client
 (the per-thread client cache, srv_oauth_client_get) and a retired signing key (the
 verified-token cache in srv_tokens.c) take effect without a restart; revocation of a
-token that was verified before stays immediate."""
+token that was verified before stays immediate; a citizen changed or disabled with
+eidctl (the per-thread profile cache, srv_citizen_profile_get, labelled with
+citizens_generation which the store's triggers move) is seen by /userinfo and the
+refresh grant within a second, without a restart."""
 import base64
 import json
 import os
@@ -12,8 +15,11 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
 from eidtest import Env, Tap  # noqa: E402
+from oidctest import (Browser, Citizen, authorize_query, pkce_pair, post_form,  # noqa: E402
+                      redirect_params, run_flow)
 
 FORM = 'application/x-www-form-urlencoded'
+RP = 'https://portal.example.vn/cb'
 
 
 def basic(cid, secret):
@@ -109,6 +115,83 @@ try:
     t.eq(rc, 0, 'keys retire the old key')
     t.ok(until(lambda: not active(at), 5), 'after retirement the remembered token is inactive')
     t.ok(active(new_at), 'a token of the new key stays active')
+    # ---- the citizen profile cache: /userinfo and the refresh grant after eidctl changes
+    rc, portal, err = env.ctl_json('client', 'add', '--name', 'portal', '--redirect-uri', RP,
+                                   '--grant', 'authorization_code', '--grant', 'refresh_token',
+                                   '--scope', 'openid profile email')
+    t.ok(rc == 0 and portal, 'client add (a portal with refresh tokens)', err)
+    portal_auth = basic(portal['client_id'], portal['client_secret'])
+    citizen = Citizen(env)
+    rc, _, err = env.ctl('citizen', 'set', citizen.idn, '--email', 'first@example.vn')
+    t.eq(rc, 0, 'eidctl citizen set --email (before sign-in)')
+    verifier, challenge = pkce_pair()
+    st, h, body, trace = run_flow(env, Browser(env), citizen,
+                                  authorize_query(portal['client_id'], RP, challenge,
+                                                  scope='openid profile email'))
+    code = redirect_params(h)[0].get('code', [None])[0]
+    st, h, tok = post_form(env, '/token', {'grant_type': 'authorization_code', 'code': code or '-',
+                                           'redirect_uri': RP, 'code_verifier': verifier},
+                           auth=portal_auth)
+    t.ok(st == 200 and tok and tok.get('access_token') and tok.get('refresh_token'),
+         'code exchange: access and refresh tokens', (trace, st, tok))
+    tok = tok or {}
+    bearer = {'Authorization': 'Bearer ' + tok.get('access_token', 'x')}
+
+    def userinfo():
+        st, h, body = env.request('GET', '/userinfo', headers=bearer)
+        try:
+            return st, h, json.loads(body) if body else None
+        except ValueError:
+            return st, h, None
+
+    def email_now():
+        st, h, js = userinfo()
+        return (js or {}).get('email') if st == 200 else None
+
+    def refresh(rt):
+        return post_form(env, '/token', {'grant_type': 'refresh_token', 'refresh_token': rt},
+                         auth=portal_auth)
+
+    # warm every worker's cache with this citizen
+    answers = [email_now() for _ in range(24)]
+    t.ok(all(e == 'first@example.vn' for e in answers), 'userinfo: the email on record, many times',
+         answers)
+    st, h, tok2 = refresh(tok.get('refresh_token', '-'))
+    t.ok(st == 200 and tok2 and tok2.get('refresh_token'), 'the refresh grant issues tokens',
+         (st, tok2))
+    rt = (tok2 or {}).get('refresh_token', '-')
+
+    rc, _, err = env.ctl('citizen', 'set', citizen.idn, '--email', 'second@example.vn')
+    t.ok(rc == 0, 'eidctl citizen set --email while eidd runs', err)
+    t0 = time.time()
+    seen = until(lambda: email_now() == 'second@example.vn', 1.0)
+    t.ok(seen and time.time() - t0 <= 1.0, 'the new email is in /userinfo within 1 s, no restart',
+         time.time() - t0)
+    time.sleep(0.3)
+    answers = [email_now() for _ in range(24)]
+    t.ok(all(e == 'second@example.vn' for e in answers),
+         '200 ms after, every worker releases the new email', answers)
+
+    rc, _, err = env.ctl('citizen', 'disable', citizen.idn)
+    t.ok(rc == 0, 'eidctl citizen disable while eidd runs', err)
+    t0 = time.time()
+    refused = until(lambda: userinfo()[0] == 401, 1.0)
+    t.ok(refused and time.time() - t0 <= 1.0,
+         'a disabled citizen: /userinfo refuses the token within 1 s',
+         time.time() - t0)
+    time.sleep(0.3)
+    answers = [userinfo() for _ in range(24)]
+    t.ok(all(st == 401 and (js or {}).get('error') == 'invalid_token' and
+             'error="invalid_token"' in h.get('www-authenticate', '') for st, h, js in answers),
+         '200 ms after, every worker answers 401 invalid_token', [a[0] for a in answers])
+    st, h, js = refresh(rt)
+    t.ok(st == 400 and (js or {}).get('error') == 'invalid_grant',
+         'a disabled citizen: the refresh grant is refused invalid_grant', (st, js))
+
+    rc, _, err = env.ctl('citizen', 'enable', citizen.idn)
+    t.eq(rc, 0, 'eidctl citizen enable')
+    t.ok(until(lambda: email_now() == 'second@example.vn', 1.0),
+         'enabled again: /userinfo answers within 1 s')
 finally:
     env.close()
 sys.exit(t.done())
