@@ -215,18 +215,36 @@ srv_http_security_headers(const struct srv_resp *resp, struct srv_kvlist *out)
 	return r;
 }
 
+/* libmicrohttpd's free callback for no-store bodies: text, NUL-terminated by cx_dynbuf. */
+static void
+wipe_body(void *body)
+{
+	cx_free_str(body);
+}
+
+/* Send resp; its body moves to libmicrohttpd (resp->body is empty afterwards). */
 static mhd_result
 send_resp(struct MHD_Connection *conn, struct conn_ctx *c, struct srv_resp *resp)
 {
 	struct MHD_Response *mr;
 	struct srv_kvlist sec;
 	mhd_result ret;
-	size_t i;
+	char *body;
+	size_t i, len;
 
 	memset(&sec, 0, sizeof(sec));
-	mr = MHD_create_response_from_buffer(resp->body.len, resp->body.ptr, MHD_RESPMEM_MUST_COPY);
-	if (mr == NULL)
+	/* the body goes to libmicrohttpd as it is (no copy); an answer that carries secrets
+	 * (no-store: tokens, codes in forms) is wiped when libmicrohttpd is done with it */
+	if ((body = cx_dynbuf_take(&resp->body, &len)) == NULL)
 		return MHD_NO;
+	if (resp->no_store)
+		mr = MHD_create_response_from_buffer_with_free_callback(len, body, wipe_body);
+	else
+		mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (mr == NULL) {
+		cx_free_str(body);
+		return MHD_NO;
+	}
 	MHD_add_response_header(mr, "Content-Type", resp->content_type);
 	MHD_add_response_header(mr, "X-Request-Id", c->req.request_id);
 	if (srv_http_security_headers(resp, &sec) != 0) {
