@@ -26,6 +26,7 @@
 #include "srv_config.h"
 #include "srv_http.h"
 #include "srv_log.h"
+#include "srv_revocations.h"
 #include "srv_secret.h"
 
 extern char **environ;
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 	struct srv_secret *secret = NULL;
 	struct srv_http *http = NULL;
 	struct srv_backchannel *bcl = NULL;
+	struct srv_revocations *rvw = NULL;
 	struct sigaction sa;
 	const char *config_path = NULL;
 	char err[1024], dbpath[4200];
@@ -181,6 +183,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "eidd: cannot start the back-channel logout worker\n");
 		goto out;
 	}
+	if (srv_revocations_start(&app, &rvw) != 0) {
+		fprintf(stderr, "eidd: cannot start the revocation watcher\n");
+		goto out;
+	}
 	log_info("eidd_started", LS("version", EID_VERSION), LS("issuer", cfg.issuer),
 	    LS("config", cfg.source));
 	while (!stop_signal)
@@ -193,11 +199,13 @@ main(int argc, char **argv)
 		log_warn("eidd_shutdown_cut_requests", LI("in_flight", left));
 	srv_http_stop(&http);
 	srv_backchannel_stop(&bcl);
+	srv_revocations_stop(&rvw);
 	log_info("eidd_stopped", LEND);
 	rc = 0;
 out:
 	srv_http_stop(&http);
 	srv_backchannel_stop(&bcl);
+	srv_revocations_stop(&rvw);
 	srv_redis_free(&app.redis);
 	srv_trust_free(&app.trust);
 	srv_keys_free(&app.keys);

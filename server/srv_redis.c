@@ -1,4 +1,6 @@
 /* srv_redis.c - per-thread hiredis connections with back-off (see srv_redis.h). */
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -688,4 +690,96 @@ srv_redis_script(struct srv_redis *r, const char *script, size_t nkeys, const ch
 	}
 	*n = got;
 	return 0;
+}
+
+/* ---- a subscription ---- */
+
+struct srv_redis_sub {
+	redisContext *c;
+};
+
+void
+srv_redis_sub_free(struct srv_redis_sub **sp)
+{
+	if (sp == NULL || *sp == NULL)
+		return;
+	if ((*sp)->c != NULL)
+		redisFree((*sp)->c);
+	free(*sp);
+	*sp = NULL;
+}
+
+/* 1 if rep is a pub/sub message ("message", channel, payload), else 0. */
+static int
+is_message(const redisReply *rep)
+{
+	return rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(rep->element[0]->str, "message") == 0;
+}
+
+int
+srv_redis_subscribe(struct srv_redis *r, const char *channel, struct srv_redis_sub **out)
+{
+	struct timeval ct = { 0, REDIS_CONNECT_TIMEOUT_MS * 1000 };
+	struct timeval cmd = { REDIS_COMMAND_TIMEOUT_MS / 1000, (REDIS_COMMAND_TIMEOUT_MS % 1000) * 1000 };
+	const char *argv[2] = { "SUBSCRIBE", channel };
+	size_t argvlen[2] = { 9, strlen(channel) };
+	struct srv_redis_sub *s;
+	redisReply *rep;
+	int ok;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return EID_ERR_NOMEM;
+	s->c = r->is_unix ? redisConnectUnixWithTimeout(r->host, ct) :
+	    redisConnectWithTimeout(r->host, (int)r->port, ct);
+	if (s->c == NULL || s->c->err != 0 || redisSetTimeout(s->c, cmd) != REDIS_OK ||
+	    conn_setup(r, s->c) != 0) {
+		srv_redis_sub_free(&s);
+		return EID_ERR_REDIS_DOWN;
+	}
+	/* the answer to SUBSCRIBE is the confirmation ("subscribe", channel, 1) */
+	rep = command_on(s->c, 2, argv, argvlen);
+	ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
+	    rep->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(rep->element[0]->str, "subscribe") == 0;
+	if (rep != NULL)
+		freeReplyObject(rep);
+	if (!ok) {
+		srv_redis_sub_free(&s);
+		return EID_ERR_REDIS_DOWN;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+srv_redis_sub_next(struct srv_redis_sub *s, int wait_ms)
+{
+	struct pollfd pfd;
+	void *rep = NULL;
+	int n, got;
+
+	for (;;) {
+		/* what is buffered first; then wait for the socket, then read what is there */
+		if (redisGetReplyFromReader(s->c, &rep) != REDIS_OK)
+			return EID_ERR_REDIS_DOWN;
+		if (rep != NULL) {
+			got = is_message(rep);
+			freeReplyObject(rep);
+			rep = NULL;
+			if (got)
+				return 1;
+			continue;       /* not a message (a confirmation): look again */
+		}
+		pfd.fd = s->c->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if ((n = poll(&pfd, 1, wait_ms)) == 0 || (n < 0 && errno == EINTR))
+			return 0;
+		if (n < 0 || redisBufferRead(s->c) != REDIS_OK)
+			return EID_ERR_REDIS_DOWN;
+		wait_ms = 0;            /* data came: take what it completes, no more waiting */
+	}
 }

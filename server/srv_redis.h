@@ -79,6 +79,20 @@ int srv_redis_ping(struct srv_redis *r) EID_WARN_UNUSED;
 int srv_redis_zclaim_due(struct srv_redis *r, const char *key, long long now, long long lease_until,
     char **member) EID_WARN_UNUSED;
 
+/* ---- a subscription (srv_revocations) ---- */
+/*
+ * A connection of its own (not the calling thread's) subscribed to one channel: for a
+ * watcher thread that must hear every message published there. srv_redis_subscribe
+ * connects (connect timeout, AUTH) and waits for the subscription to be confirmed.
+ * srv_redis_sub_next waits up to wait_ms for the next message on it: 1 (one message),
+ * 0 (none came), or EID_ERR_REDIS_DOWN (the connection is gone: free it and subscribe
+ * again; messages published meanwhile are lost).
+ */
+struct srv_redis_sub;
+int srv_redis_subscribe(struct srv_redis *r, const char *channel, struct srv_redis_sub **out) EID_WARN_UNUSED;
+int srv_redis_sub_next(struct srv_redis_sub *s, int wait_ms) EID_WARN_UNUSED;
+void srv_redis_sub_free(struct srv_redis_sub **sp);
+
 /* ---- scripts ---- */
 /*
  * One value of a script's answer: nil (Lua false), an integer, or a string (malloc'd,

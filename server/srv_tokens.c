@@ -16,6 +16,7 @@
 #include "srv_keys.h"
 #include "srv_oauth_client.h"
 #include "srv_secret.h"
+#include "srv_revocations.h"
 #include "srv_tokens.h"
 #include "tok_jws.h"
 #include "tok_jwt.h"
@@ -670,18 +671,52 @@ denylist_key(struct srv_app *app, const json_t *claims, char key[SRV_REDIS_KEY_M
 	srv_redis_key(app->redis, DENYLIST_SECTION, jti, strlen(jti), key);
 }
 
+/*
+ * Tokens this thread found not revoked, with the revocation epoch read before the
+ * denylist read (srv_revocations.h): while the epoch is the same, no revocation can
+ * have happened unseen, and the read is skipped. jti values are not secret.
+ */
+#define UNREVOKED_SLOTS 64
+#define UNREVOKED_JTI_MAX 40
+struct unrevoked {
+	char jti[UNREVOKED_JTI_MAX];
+	uint64_t epoch;
+};
+static _Thread_local struct unrevoked unrevoked[UNREVOKED_SLOTS];
+
+static struct unrevoked *
+unrevoked_slot(const char *jti)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a: spreads our random jti values evenly */
+	const char *p;
+
+	for (p = jti; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return &unrevoked[h % UNREVOKED_SLOTS];
+}
+
 int
 srv_tokens_verify_access(struct srv_app *app, const char *token, json_t **claims)
 {
 	char key[SRV_REDIS_KEY_MAX];
+	struct unrevoked *u = NULL;
+	const char *jti;
 	uint8_t *val = NULL;
 	size_t vlen = 0;
+	uint64_t epoch;
 	json_t *c = NULL;
 	int r;
 
 	*claims = NULL;
 	if ((r = srv_tokens_verify_access_signed(app, token, &c)) != 0)
 		return r;
+	jti = json_string_value(json_object_get(c, "jti"));
+	epoch = srv_revocations_epoch();
+	if (jti != NULL && strlen(jti) < UNREVOKED_JTI_MAX) {
+		u = unrevoked_slot(jti);
+		if (epoch != 0 && u->epoch == epoch && strcmp(u->jti, jti) == 0)
+			goto ok;                /* found not revoked, and nothing revoked since */
+	}
 	denylist_key(app, c, key);
 	r = srv_redis_get(app->redis, key, &val, &vlen);
 	free(val);
@@ -691,6 +726,11 @@ srv_tokens_verify_access(struct srv_app *app, const char *token, json_t **claims
 	}
 	if (r != EID_ERR_NOT_FOUND)
 		goto out;
+	if (u != NULL && epoch != 0) {
+		memcpy(u->jti, jti, strlen(jti) + 1);
+		u->epoch = epoch;
+	}
+ok:
 	*claims = c;
 	c = NULL;
 	r = 0;
@@ -699,12 +739,21 @@ out:
 	return r;
 }
 
+static const char REVOKE_LUA[] =
+    "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]) "
+    "redis.call('PUBLISH', ARGV[2], '1') "
+    "return 1";
+
 int
 srv_tokens_revoke_access(struct srv_app *app, const json_t *claims)
 {
 	json_int_t exp = json_integer_value(json_object_get(claims, "exp"));
 	long long left = (long long)exp - (long long)app->now();
-	char key[SRV_REDIS_KEY_MAX];
+	char key[SRV_REDIS_KEY_MAX], ttl[24];
+	const char *argv[3] = { key, ttl, SRV_REVOCATIONS_CHANNEL };
+	struct srv_redis_val v[1];
+	size_t n = 0;
+	int r;
 
 	if (!json_is_string(json_object_get(claims, "jti")))
 		return EID_ERR_INVALID_ARGUMENT;
@@ -715,7 +764,13 @@ srv_tokens_revoke_access(struct srv_app *app, const json_t *claims)
 	if (left > 86400)
 		left = 86400;
 	denylist_key(app, claims, key);
-	return srv_redis_set(app->redis, key, "1", 1, (unsigned)left, 0);
+	snprintf(ttl, sizeof(ttl), "%lld", left);
+	/* the denylist entry and the notice to every node's watcher, in one step */
+	if ((r = srv_redis_script(app->redis, REVOKE_LUA, 1, argv, NULL, 3, 1, v, 1, &n)) != 0)
+		return r;
+	srv_redis_vals_free(v, n);
+	srv_revocations_moved();        /* this node: at once, not when the notice comes back */
+	return 0;
 }
 
 /* ---- RFC 6750 bearer authentication ---- */
