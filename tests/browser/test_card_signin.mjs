@@ -25,7 +25,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +32,7 @@ import readline from 'node:readline';
 import {
   BUILD, Env, PASSWORD, TOP, approveConsent, fillLogin, launchBrowser, sleep, startTest, which,
 } from './lib/eid.mjs';
+import { Portal } from './lib/portal.mjs';
 
 const CARDDATA = path.join(TOP, 'tests', 'carddata');
 const VECTORS = path.join(TOP, 'tests', 'vectors', 'cccd');
@@ -130,78 +130,6 @@ pcsc_env_stop
     this.p.stdin.end();
     await Promise.race([this.ended, sleep(20000)]);
     if (this.p.exitCode === null) this.p.kill('SIGKILL');
-  }
-}
-
-/** The relying party: /start -> eid-server asking for level 2, /cb finishes with openid-client. */
-class Portal {
-  constructor() {
-    this.pending = new Map();
-    this.results = [];
-    this.waiters = [];
-    this.server = http.createServer((req, res) => this.handle(req, res).catch((e) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(e));
-    }));
-  }
-
-  listen() {
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
-      this.base = `http://127.0.0.1:${this.server.address().port}`;
-      this.redirectUri = `${this.base}/cb`;
-      resolve();
-    }));
-  }
-
-  next(ms = 20000) {
-    if (this.results.length) return Promise.resolve(this.results.shift());
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no callback in ${ms} ms`)), ms);
-      this.waiters.push((v) => { clearTimeout(timer); resolve(v); });
-    });
-  }
-
-  async handle(req, res) {
-    const url = new URL(req.url, this.base);
-    if (url.pathname === '/start') {
-      const verifier = client.randomPKCECodeVerifier();
-      const nonce = client.randomNonce();
-      const state = client.randomState();
-      this.pending.set(state, { verifier, nonce });
-      const to = client.buildAuthorizationUrl(this.config, {
-        redirect_uri: this.redirectUri, scope: 'openid profile', nonce, state,
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256', ui_locales: 'en', acr_values: 'urn:eid:level:2',
-      });
-      res.writeHead(302, { location: to.href });
-      res.end();
-      return;
-    }
-    if (url.pathname === '/cb') {
-      const state = url.searchParams.get('state');
-      const p = this.pending.get(state);
-      const result = { url, nonce: p && p.nonce };
-      try {
-        if (!p) throw new Error('unknown state');
-        result.tokens = await client.authorizationCodeGrant(this.config, url, {
-          pkceCodeVerifier: p.verifier, expectedNonce: p.nonce, expectedState: state,
-          idTokenExpected: true,
-        });
-      } catch (e) {
-        result.error = e;
-      }
-      const w = this.waiters.shift();
-      if (w) w(result); else this.results.push(result);
-      res.writeHead(result.error ? 400 : 200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(result.error ? '<h1 id="rp-error">error</h1>' : '<h1 id="rp-welcome">Signed in</h1>');
-      return;
-    }
-    res.writeHead(404);
-    res.end();
-  }
-
-  close() {
-    return new Promise((r) => { this.server.closeAllConnections?.(); this.server.close(() => r()); });
   }
 }
 
@@ -318,7 +246,7 @@ async function waitPolls(log, n, ms = 10000) {
 const statusText = (page) => page.innerText('#card-status').then((s) => s.trim());
 
 const env = new Env();
-const portal = new Portal();
+const portal = new Portal(client, { acr_values: 'urn:eid:level:2' });
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'eid-card-signin.'));
 let reader = null;
 let browser = null;

@@ -8,10 +8,10 @@
 //
 // WebAuthn refuses IP addresses as relying-party ids, so this eidd's issuer is
 // http://localhost:PORT (a secure context; it still listens on 127.0.0.1).
-import http from 'node:http';
 import {
   Env, PASSWORD, approveConsent, fillLogin, launchBrowser, startTest,
 } from './lib/eid.mjs';
+import { Portal } from './lib/portal.mjs';
 
 const t = await startTest();
 const client = await import('openid-client');
@@ -24,78 +24,6 @@ class LocalhostEnv extends Env {
       get() { return this.port ? `http://localhost:${this.port}` : undefined; },
       set() { /* Env.start() sets 127.0.0.1: keep localhost */ },
     });
-  }
-}
-
-/** The relying party: /start -> eid-server, /cb finishes with openid-client. */
-class Portal {
-  constructor() {
-    this.pending = new Map();
-    this.results = [];
-    this.waiters = [];
-    this.server = http.createServer((req, res) => this.handle(req, res).catch((e) => {
-      res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(String(e));
-    }));
-  }
-
-  listen() {
-    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => {
-      this.base = `http://127.0.0.1:${this.server.address().port}`;
-      this.redirectUri = `${this.base}/cb`;
-      resolve();
-    }));
-  }
-
-  next(ms = 20000) {
-    if (this.results.length) return Promise.resolve(this.results.shift());
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no callback in ${ms} ms`)), ms);
-      this.waiters.push((v) => { clearTimeout(timer); resolve(v); });
-    });
-  }
-
-  async handle(req, res) {
-    const url = new URL(req.url, this.base);
-    if (url.pathname === '/start') {
-      const verifier = client.randomPKCECodeVerifier();
-      const nonce = client.randomNonce();
-      const state = client.randomState();
-      this.pending.set(state, { verifier, nonce });
-      const to = client.buildAuthorizationUrl(this.config, {
-        redirect_uri: this.redirectUri, scope: 'openid profile', nonce, state,
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256', ui_locales: 'en',
-      });
-      res.writeHead(302, { location: to.href });
-      res.end();
-      return;
-    }
-    if (url.pathname === '/cb') {
-      const state = url.searchParams.get('state');
-      const p = this.pending.get(state);
-      const result = { url };
-      try {
-        if (!p) throw new Error('unknown state');
-        result.tokens = await client.authorizationCodeGrant(this.config, url, {
-          pkceCodeVerifier: p.verifier, expectedNonce: p.nonce, expectedState: state,
-          idTokenExpected: true,
-        });
-      } catch (e) {
-        result.error = e;
-      }
-      const w = this.waiters.shift();
-      if (w) w(result); else this.results.push(result);
-      res.writeHead(result.error ? 400 : 200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(result.error ? '<h1 id="rp-error">error</h1>' : '<h1 id="rp-welcome">Signed in</h1>');
-      return;
-    }
-    res.writeHead(404);
-    res.end();
-  }
-
-  close() {
-    return new Promise((r) => { this.server.closeAllConnections?.(); this.server.close(() => r()); });
   }
 }
 
@@ -113,7 +41,7 @@ async function virtualAuthenticator(browser, page) {
 }
 
 const env = new LocalhostEnv();
-const portal = new Portal();
+const portal = new Portal(client);
 let browser = null;
 try {
   await env.start();
