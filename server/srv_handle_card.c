@@ -5,7 +5,8 @@
  * One-time codes (srv_card.h) live in Redis under "eid:cardcode:<hash(code)>" as JSON:
  *   binding   {"purpose": "bind", "account"}                           SRV_CARD_CODE_TTL
  *   sign-in   {"purpose": "login", "browser", "return_to", "state": "pending"}   same TTL,
- *             then {"state": "approved", "account"} for CARD_APPROVED_TTL
+ *             then {"state": "approved", "account"} for CARD_APPROVED_TTL, or after a
+ *             refused card {"state": "refused"} for CARD_REFUSED_TTL (the page says so)
  * "browser" is the hex BLAKE2b-256 of a random token in the eid_cardlogin cookie of the
  * browser that asked for the code: only that browser can turn an approved code into a
  * session. POST /v1/card/challenge keeps one 8-byte AA challenge per code under
@@ -42,6 +43,7 @@
 
 #define SRV_CARD_CODE_TTL       300     /* seconds a code can be used */
 #define CARD_APPROVED_TTL       120     /* seconds the browser has to continue after approval */
+#define CARD_REFUSED_TTL        120     /* seconds the page can learn that the card was refused */
 #define CARD_CHALLENGE_TTL      120
 #define CARD_ISSUE_MAX          20      /* codes per account (binding) or address (sign-in) */
 #define CARD_ISSUE_WINDOW       600
@@ -763,6 +765,10 @@ srv_handle_card_login_api(struct srv_app *app, const struct srv_req *req, struct
 		audit(app, cit != NULL ? cit->account_id : "eidd", "card.login",
 		    cit != NULL ? cit->account_id : NULL, "failure", details);
 		log_info("card_login_refused", LS("error", error));
+		/* the code stays spent; its page learns why it will not go on (not "expired") */
+		if (json_object_set_new(at.rec, "state", json_string("refused")) != 0 ||
+		    code_store(app, at.code, at.rec, CARD_REFUSED_TTL) != 0)
+			log_warn("card_login_refused_not_recorded", LEND);
 		r = at.d.outcome != SRV_CARD_OK ?
 		    refuse_card(resp, 403, at.d.error, at.d.description, at.verdict) :
 		    refuse_card(resp, 403, "card_not_bound", "This card is not bound to an account at level 2. "
@@ -823,6 +829,7 @@ render_card_login(struct srv_app *app, struct srv_resp *resp, unsigned status, e
 	a[6] = srv_str(lang, S_CARD_OWN_CODE_ONLY);
 	a[7] = srv_str(lang, S_CARD_LOGIN_WAITING);
 	a[8] = srv_str(lang, S_CARD_LOGIN_EXPIRED);
+	a[9] = srv_str(lang, S_CARD_LOGIN_REFUSED);
 	r = r != 0 ? r : srv_tpl(&resp->body,
 	    "<p>{0}</p>\n"
 	    "<p class=\"code-label\">{1}</p>\n"
@@ -831,8 +838,9 @@ render_card_login(struct srv_app *app, struct srv_resp *resp, unsigned status, e
 	    "<pre class=\"command\" id=\"card-command\">{4}</pre>\n"
 	    "<p class=\"hint\">{5}</p>\n"
 	    "<p class=\"hint\">{6}</p>\n"
-	    "<p id=\"card-status\" role=\"status\" aria-live=\"polite\" data-expired=\"{8}\">{7}</p>\n",
-	    a, 9);
+	    "<p id=\"card-status\" role=\"status\" aria-live=\"polite\" data-expired=\"{8}\""
+	    " data-refused=\"{9}\">{7}</p>\n",
+	    a, 10);
 	a[0] = code;
 	a[1] = csrf;
 	a[2] = return_to;
@@ -948,6 +956,10 @@ login_card_post(struct srv_app *app, const struct srv_req *req, struct srv_resp 
 		r = start_again(resp, 403, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_OTHER_BROWSER, &again);
 		goto out;
 	}
+	if (rec_is(rec, "state", "refused")) {
+		r = start_again(resp, 403, lang, S_CARD_LOGIN_TITLE, S_CARD_LOGIN_REFUSED, &again);
+		goto out;
+	}
 	if (!rec_is(rec, "state", "approved")) {
 		/* not yet: the same page again, with a word on what is missing */
 		allow_portal_origin(app, resp, return_to);
@@ -1011,14 +1023,16 @@ srv_handle_login_card_status(struct srv_app *app, const struct srv_req *req, str
 	if (srv_card_code_normalize(srv_kvlist_get(&req->query, "code", NULL), code) == 0 &&
 	    (r = code_load(app, code, 0, &rec)) == 0 && rec_is(rec, "purpose", "login") &&
 	    same_browser(app, req, rec))
-		status = rec_is(rec, "state", "approved") ? "approved" : "pending";
+		status = rec_is(rec, "state", "approved") ? "approved" :
+		    rec_is(rec, "state", "refused") ? "refused" : "pending";
 	json_decref(rec);
 	cx_wipe(code, sizeof(code));
 	if (r != 0 && r != EID_ERR_NOT_FOUND)
 		return r;
 	return srv_resp_text(resp, 200, "application/json",
 	    strcmp(status, "approved") == 0 ? "{\"status\":\"approved\"}" :
-	    strcmp(status, "pending") == 0 ? "{\"status\":\"pending\"}" : "{\"status\":\"expired\"}");
+	    strcmp(status, "pending") == 0 ? "{\"status\":\"pending\"}" :
+	    strcmp(status, "refused") == 0 ? "{\"status\":\"refused\"}" : "{\"status\":\"expired\"}");
 }
 
 int
@@ -1039,7 +1053,8 @@ srv_handle_card_login_js(struct srv_app *app, const struct srv_req *req, struct 
 	    "  .then(function(r){return r.json();})\n"
 	    "  .then(function(j){\n"
 	    "   if(j.status==='approved'){f.submit();return;}\n"
-	    "   if(j.status==='expired'){if(st){st.textContent=st.getAttribute('data-expired');}return;}\n"
+	    "   if(j.status==='expired'||j.status==='refused'){"
+	    "if(st){st.textContent=st.getAttribute('data-'+j.status);}return;}\n"
 	    "   setTimeout(tick,2000);})\n"
 	    "  .catch(function(){setTimeout(tick,4000);});\n"
 	    " }\n"

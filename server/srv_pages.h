@@ -75,6 +75,7 @@ enum srv_str {
 	S_CARD_LOGIN_PENDING,
 	S_CARD_LOGIN_EXPIRED,
 	S_CARD_LOGIN_OTHER_BROWSER,
+	S_CARD_LOGIN_REFUSED,
 	S_CARD_PASSWORD_INSTEAD,
 	S_CARD_START_AGAIN,
 	/* passkeys and the account page (srv_handle_passkey.c, srv_handle_account.c) */

@@ -15,7 +15,8 @@
 //   dead ends a code nobody uses stays "waiting" through poll cycles, "Continue" pressed
 //             early says the card has not approved yet, and once the code expires (its
 //             Redis key expired, as 5 minutes would) the page says so; a card that is not
-//             bound to a level-2 account is refused, and the page shows the same state;
+//             bound to a level-2 account is refused, and the page's poll says so (its
+//             "refused" text, not "expired"), as does "Continue" afterwards;
 //   CSP       no console message on any of these pages mentions Content Security Policy
 //             (and an inline script injected on purpose shows that such messages are seen).
 //
@@ -441,14 +442,23 @@ try {
   const refused = await reader.eidCard('login', '--server', env.issuer, '--code', wrongCode || 'none', '--can', CAN.cccd2);
   t.ok(refused.rc === 8 && refused.err.includes('card_not_bound'),
     'eid-card login with a card not bound to a level-2 account: refused (card_not_bound), exit 8', refused);
-  await t.step('... the page\'s poll shows the "expired or used" text, and no sign-in happens', async () => {
-    const expected = await wrong.getAttribute('#card-status', 'data-expired');
+  await t.step('... the page\'s poll shows the "refused" text, and no sign-in happens', async () => {
+    const expected = await wrong.getAttribute('#card-status', 'data-refused');
+    if (!expected || !/cannot sign you in/.test(expected)) return `data-refused "${expected}"`;
     await wrong.waitForFunction((want) => document.getElementById('card-status').textContent.trim() === want,
       expected, { timeout: 10000 });
     if (new URL(wrong.url()).pathname !== '/login/card' || wrongLog.posts.length) return `at ${wrong.url()}`;
     const s = await (await wrong.request.get(`${env.issuer}/session`)).json();
     if (s.authenticated) return 'a session exists';
     return true;
+  });
+  await t.step('... and "Continue" then says the card was refused, with a way to start again', async () => {
+    await wrong.click('#card-login button[type=submit]');
+    await wrong.waitForLoadState('domcontentloaded');
+    const text = await wrong.innerText('body');
+    if (!/cannot sign you in/.test(text)) return `page: ${text.slice(0, 200)}`;
+    const s = await (await wrong.request.get(`${env.issuer}/session`)).json();
+    return !s.authenticated || 'a session exists';
   });
   const again = await reader.eidCard('login', '--server', env.issuer, '--code', wrongCode || 'none', '--can', CAN.cccd2);
   t.ok(again.rc === 9 && /already used|expired|unknown/.test(again.err), 'the same code again: refused, exit 9', again);
