@@ -1,5 +1,6 @@
 /* srv_revocations.c - the revocation watcher (see srv_revocations.h). */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -97,13 +98,20 @@ int
 srv_revocations_start(struct srv_app *app, struct srv_revocations **out)
 {
 	struct srv_revocations *w;
+	sigset_t all, old;
+	int e;
 
 	*out = NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return EID_ERR_NOMEM;
 	w->app = app;
 	atomic_init(&w->stop, 0);
-	if (pthread_create(&w->thread, NULL, watch, w) != 0) {
+	/* signals are for the main thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = pthread_create(&w->thread, NULL, watch, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
 		free(w);
 		return EID_ERR_IO;
 	}

@@ -1518,8 +1518,10 @@ audit_enqueue(struct srv_store *s, struct aq_node *node)
 {
 	struct sq_impl *im = s->impl;
 
+	if (im->aq_stop)
+		return EID_ERR_IO;      /* closing: the writer may be gone; callers write inline */
 	if (!im->aq_started) {
-		if (im->aq_stop || pthread_create(&im->aq_thread, NULL, audit_writer, s) != 0)
+		if (pthread_create(&im->aq_thread, NULL, audit_writer, s) != 0)
 			return EID_ERR_IO;
 		im->aq_started = 1;
 	}
