@@ -108,9 +108,14 @@ pcsc_env_stop
 
   /** Put card NAME (tests/vectors/cccd/cards.json) on the reader. */
   async card(name) {
-    const rc = await this.run(`pcsc_env_stop_chip; pcsc_env_start_vchip "${MANIFEST}" ${name} ` +
-      '--require-access-control && pcsc_env_wait_card');
-    if (rc !== 0) throw new Error(`vchip ${name} did not start (see ${this.state})`);
+    // a second try when the emulator or pcscd is slow to come up on a loaded machine
+    for (let i = 0; i < 2; i++) {
+      const rc = await this.run(`pcsc_env_stop_chip; pcsc_env_start_vchip "${MANIFEST}" ${name} ` +
+        '--require-access-control && pcsc_env_wait_card');
+      if (rc === 0) return;
+    }
+    const err = fs.readFileSync(path.join(this.state, 'reader.err'), 'utf8').trim().split('\n').slice(-4);
+    throw new Error(`vchip ${name} did not start: ${err.join(' | ')}`);
   }
 
   /** eid-card ARGS... against this pcscd: {rc, out, err}. */

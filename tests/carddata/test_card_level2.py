@@ -80,10 +80,19 @@ class Reader:
                 return int(out.split()[1])
 
     def card(self, name, *args):
-        rc = self.run('pcsc_env_stop_chip; pcsc_env_start_vchip "%s" %s %s --require-access-control'
-                      ' && pcsc_env_wait_card' % (MANIFEST, name, ' '.join(args)))
-        if rc != 0:
-            raise RuntimeError('vchip %s did not start' % name)
+        # a second try when the emulator or pcscd is slow to come up on a loaded machine
+        # (this is the test bench starting, not the server under test)
+        for _ in range(2):
+            rc = self.run('pcsc_env_stop_chip; pcsc_env_start_vchip "%s" %s %s --require-access-control'
+                          ' && pcsc_env_wait_card' % (MANIFEST, name, ' '.join(args)))
+            if rc == 0:
+                return
+        try:
+            with open(os.path.join(self.state, 'reader.err')) as f:
+                why = ' | '.join(f.read().strip().splitlines()[-4:])
+        except OSError:
+            why = 'no reader.err'
+        raise RuntimeError('vchip %s did not start: %s' % (name, why))
 
     def eid_card(self, *args, timeout=120):
         p = subprocess.run(['nsenter', '--mount=/proc/%d/ns/mnt' % self.pcscd, EID_CARD] + list(args),
