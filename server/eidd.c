@@ -116,10 +116,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "eidd: libsodium initialisation failed\n");
 		return 1;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "eidd: libcurl initialisation failed\n");
-		return 1;
-	}
 	if (srv_config_load(&cfg, config_path, environ, err, sizeof(err)) != 0) {
 		fprintf(stderr, "eidd: %s\n", err);
 		return 1;
@@ -216,6 +212,6 @@ out:
 	if (have_cfg)
 		srv_config_free(&cfg);
 	srv_client_keys_cache_clear();
-	curl_global_cleanup();
+	curl_global_cleanup();          /* a no-op unless libcurl was loaded (srv_curl.h) */
 	return rc;
 }

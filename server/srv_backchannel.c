@@ -5,10 +5,13 @@
  * choice); the enqueue side, run by request threads (Redis and store only); and the
  * worker, one thread with a libcurl multi handle that claims due jobs from Redis, sends
  * up to BCL_PARALLEL logout tokens at a time and reschedules or drops each job when its
- * transfer ends. The worker sleeps in curl_multi_poll(), so a local enqueue and stop
- * both wake it with curl_multi_wakeup() (the one libcurl call allowed from another
- * thread).
+ * transfer ends. The multi handle is made when the first job is to be sent, so an eidd
+ * that never sends one never loads libcurl (srv_curl.h); until then the worker sleeps on
+ * a condition variable, afterwards in curl_multi_poll(). A local enqueue and stop wake
+ * it either way: a signal, or curl_multi_wakeup() (the one libcurl call allowed from
+ * another thread), chosen under wait_mu so that neither is lost.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -21,6 +24,7 @@
 
 #include "cx_util.h"
 #include "srv_backchannel.h"
+#include "srv_curl.h"
 #include "srv_log.h"
 #include "srv_redis.h"
 #include "srv_store.h"
@@ -36,6 +40,7 @@
 #define BCL_IDLE_POLL_MS    500     /* how often an idle worker looks for due jobs */
 #define BCL_REDIS_RETRY_MS  1000    /* after a Redis or store error */
 #define BCL_STORE_RETRY_MS  5000    /* a job whose client could not be read */
+#define BCL_NO_CURL_RETRY_MS 60000  /* libcurl could not be loaded: jobs wait this long */
 #define BCL_PARALLEL        8       /* transfers at once */
 #define BCL_ATTEMPTS_MAX    1000    /* decode bound; the schedule gives up long before */
 
@@ -216,7 +221,9 @@ struct bcl_slot {
 
 struct srv_backchannel {
 	struct srv_app *app;
-	CURLM *multi;
+	CURLM *multi;               /* NULL until the first transfer; set under wait_mu */
+	pthread_mutex_t wait_mu;    /* guards multi's creation against wake-ups */
+	pthread_cond_t wait_cv;     /* the idle wait while multi is NULL */
 	pthread_t thread;
 	atomic_int stop;
 	atomic_int kick;            /* a local enqueue: look for due jobs now */
@@ -227,13 +234,25 @@ struct srv_backchannel {
 static pthread_mutex_t worker_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct srv_backchannel *worker;     /* guarded by worker_mu */
 
+/* Wake bc's worker from another thread (after setting kick or stop). */
+static void
+wake(struct srv_backchannel *bc)
+{
+	pthread_mutex_lock(&bc->wait_mu);
+	if (bc->multi != NULL)
+		(void)curl_multi_wakeup(bc->multi);
+	else
+		pthread_cond_signal(&bc->wait_cv);
+	pthread_mutex_unlock(&bc->wait_mu);
+}
+
 static void
 wake_worker(void)
 {
 	pthread_mutex_lock(&worker_mu);
 	if (worker != NULL) {
 		atomic_store(&worker->kick, 1);
-		(void)curl_multi_wakeup(worker->multi);
+		wake(worker);
 	}
 	pthread_mutex_unlock(&worker_mu);
 }
@@ -495,6 +514,24 @@ out:
 	return r;
 }
 
+/* The multi handle, made on the first transfer (which loads libcurl). 0 or
+ * EID_ERR_UNSUPPORTED (srv_curl has logged why). Worker thread only. */
+static int
+ensure_multi(struct srv_backchannel *bc)
+{
+	CURLM *m;
+
+	if (bc->multi != NULL)
+		return 0;
+	if (srv_curl_load() != 0 || (m = curl_multi_init()) == NULL)
+		return EID_ERR_UNSUPPORTED;
+	(void)curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)BCL_PARALLEL);
+	pthread_mutex_lock(&bc->wait_mu);
+	bc->multi = m;                              /* wake-ups use it from now on */
+	pthread_mutex_unlock(&bc->wait_mu);
+	return 0;
+}
+
 static int
 slot_start_transfer(struct srv_backchannel *bc, struct bcl_slot *s, const char *uri)
 {
@@ -573,6 +610,13 @@ start_job(struct srv_backchannel *bc, struct bcl_slot *s, char *member)
 	if (r != 0) {
 		log_warn("backchannel_client_unreadable", LS("reason", eid_strerror(r)));
 		job_put_back(app, member, wall_ms() + BCL_STORE_RETRY_MS);
+		goto drop_slot;
+	}
+	if (ensure_multi(bc) != 0) {
+		log_warn("backchannel_logout_deferred", LS("client_id", s->job.client_id),
+		    LS("reason", "no HTTP client (libcurl could not be loaded)"));
+		job_put_back(app, member, wall_ms() + BCL_NO_CURL_RETRY_MS);
+		bc->next_claim_ms = mono_ms() + BCL_NO_CURL_RETRY_MS;
 		goto drop_slot;
 	}
 	if ((r = make_body(app, c, &s->job, &s->body)) != 0 ||
@@ -669,6 +713,26 @@ abandon(struct srv_backchannel *bc)
 	}
 }
 
+/* The idle wait before the first transfer: until kicked, stopped, or wait_ms passed. */
+static void
+idle_wait(struct srv_backchannel *bc, long long wait_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(wait_ms / 1000);
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&bc->wait_mu);
+	while (!atomic_load(&bc->kick) && !atomic_load(&bc->stop))
+		if (pthread_cond_timedwait(&bc->wait_cv, &bc->wait_mu, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&bc->wait_mu);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -681,8 +745,10 @@ worker_main(void *arg)
 			bc->next_claim_ms = 0;
 		if (mono_ms() >= bc->next_claim_ms)
 			fill(bc);
-		(void)curl_multi_perform(bc->multi, &running);
-		reap(bc);
+		if (bc->multi != NULL) {
+			(void)curl_multi_perform(bc->multi, &running);
+			reap(bc);
+		}
 		if (atomic_load(&bc->stop))
 			break;
 		wait = bc->next_claim_ms - mono_ms();
@@ -691,7 +757,10 @@ worker_main(void *arg)
 		if (wait < 0)
 			wait = 0;
 		/* returns on socket activity, curl's own timers, the deadline or a wake-up */
-		(void)curl_multi_poll(bc->multi, NULL, 0, (int)wait, NULL);
+		if (bc->multi != NULL)
+			(void)curl_multi_poll(bc->multi, NULL, 0, (int)wait, NULL);
+		else
+			idle_wait(bc, wait);
 	}
 	abandon(bc);
 	return NULL;
@@ -701,6 +770,7 @@ int
 srv_backchannel_start(struct srv_app *app, struct srv_backchannel **out)
 {
 	struct srv_backchannel *bc;
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	int e;
 
@@ -708,15 +778,23 @@ srv_backchannel_start(struct srv_app *app, struct srv_backchannel **out)
 	if ((bc = calloc(1, sizeof(*bc))) == NULL)
 		return EID_ERR_NOMEM;
 	bc->app = app;
-	if ((bc->multi = curl_multi_init()) == NULL) {
+	if (pthread_condattr_init(&ca) != 0) {
 		free(bc);
 		return EID_ERR_NOMEM;
 	}
-	(void)curl_multi_setopt(bc->multi, CURLMOPT_MAXCONNECTS, (long)BCL_PARALLEL);
+	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	e = pthread_cond_init(&bc->wait_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (e != 0) {
+		free(bc);
+		return EID_ERR_NOMEM;
+	}
+	pthread_mutex_init(&bc->wait_mu, NULL);
 	pthread_mutex_lock(&worker_mu);
 	if (worker != NULL) {
 		pthread_mutex_unlock(&worker_mu);
-		curl_multi_cleanup(bc->multi);
+		pthread_cond_destroy(&bc->wait_cv);
+		pthread_mutex_destroy(&bc->wait_mu);
 		free(bc);
 		return EID_ERR_EXISTS;                  /* one per process */
 	}
@@ -727,7 +805,8 @@ srv_backchannel_start(struct srv_app *app, struct srv_backchannel **out)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e != 0) {
 		pthread_mutex_unlock(&worker_mu);
-		curl_multi_cleanup(bc->multi);
+		pthread_cond_destroy(&bc->wait_cv);
+		pthread_mutex_destroy(&bc->wait_mu);
 		free(bc);
 		return EID_ERR_NOMEM;
 	}
@@ -750,9 +829,12 @@ srv_backchannel_stop(struct srv_backchannel **bp)
 		worker = NULL;
 	pthread_mutex_unlock(&worker_mu);
 	atomic_store(&bc->stop, 1);
-	(void)curl_multi_wakeup(bc->multi);
+	wake(bc);
 	pthread_join(bc->thread, NULL);
-	curl_multi_cleanup(bc->multi);
+	if (bc->multi != NULL)
+		curl_multi_cleanup(bc->multi);
+	pthread_cond_destroy(&bc->wait_cv);
+	pthread_mutex_destroy(&bc->wait_mu);
 	free(bc);
 	*bp = NULL;
 }

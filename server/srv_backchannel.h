@@ -109,8 +109,9 @@ int srv_backchannel_enqueue_session(struct srv_app *app, const json_t *session_d
 
 struct srv_backchannel;
 
-/* Start the worker thread (app borrowed: it must outlive the worker; curl_global_init
- * done). One per process: EID_ERR_EXISTS while another runs. */
+/* Start the worker thread (app borrowed: it must outlive the worker). libcurl is loaded
+ * when the first logout token is to be sent (srv_curl.h). One per process:
+ * EID_ERR_EXISTS while another runs. */
 int srv_backchannel_start(struct srv_app *app, struct srv_backchannel **out) EID_WARN_UNUSED;
 /* Stop and join it (about a Redis command timeout at worst); NULLs *bp. NULL is fine. */
 void srv_backchannel_stop(struct srv_backchannel **bp);

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "srv_client_keys.h"
+#include "srv_curl.h"
 #include "srv_log.h"
 #include "srv_validate.h"
 
@@ -177,6 +178,8 @@ srv_client_keys_fetch_http(const char *uri, char **out, size_t *outlen)
 	*outlen = 0;
 	if (!srv_valid_https_url(uri, &why))
 		return EID_ERR_UNSUPPORTED;
+	if (srv_curl_load() != 0)
+		return EID_ERR_IO;                      /* logged by srv_curl: cannot fetch */
 	if ((h = curl_easy_init()) == NULL ||
 	    (hdrs = curl_slist_append(NULL, "Accept: application/jwk-set+json, application/json")) == NULL) {
 		r = EID_ERR_NOMEM;

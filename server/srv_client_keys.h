@@ -85,7 +85,7 @@ void srv_client_keys_cache_clear(void);
 /*
  * The transport: fetch uri into *body (malloc'd, NUL-terminated after *len bytes, caller
  * frees), or fail with the codes listed for srv_client_keys_get. srv_client_keys_fetch_http
- * is the libcurl one (the default); curl_global_init must have been called.
+ * is the libcurl one (the default; its first call loads libcurl, srv_curl.h).
  */
 typedef int (*srv_client_keys_fetch_fn)(const char *uri, char **body, size_t *len);
 int srv_client_keys_fetch_http(const char *uri, char **body, size_t *len) EID_WARN_UNUSED;

@@ -156,6 +156,12 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def curl_mapped(pid):
+    """Whether libcurl is mapped into the process (eidd loads it at its first transfer)."""
+    with open('/proc/%d/maps' % pid) as f:
+        return any('/libcurl.so' in line for line in f)
+
+
 def bcl_keys(env):
     """The back-channel queue in Redis: (job keys reply, due set size reply)."""
     return env.redis.command('KEYS', 'eid:bcl:job:*'), env.redis.command('ZCARD', 'eid:bcl:due')
@@ -191,6 +197,8 @@ try:
     idt = sign_in_code(env, br, a, portal, RP1)
     idt_quiet = sign_in_code(env, br, a, quiet, RP2)
     t.eq(jwt_parts(idt)[1].get('sid'), jwt_parts(idt_quiet)[1].get('sid'), 'both clients signed in through one session')
+    t.ok(not curl_mapped(env.proc.pid) and '"http_client_loaded"' not in env.logtext(),
+         'libcurl is not loaded before the first transfer (an idle eidd stays small)')
     t0 = time.monotonic()
     st, h, body = br.get('/end_session?' + urllib.parse.urlencode(
         {'id_token_hint': idt, 'post_logout_redirect_uri': 'https://portal.example.vn/bye', 'state': 'x'}))
@@ -200,6 +208,8 @@ try:
     if posts:
         t.ok(posts[0][0] - t0 < 3, 'it came promptly (%.2f s)' % (posts[0][0] - t0))
         c1 = check_token(t, env, jwks, posts[0], portal, idt, 'end_session', want_alg='ES256')
+    t.ok(curl_mapped(env.proc.pid) and env.logtext().count('"http_client_loaded"') == 1,
+         'the first logout token loaded libcurl, once')
     time.sleep(1.5)
     t.eq(len(rcv.of('/ok')), 1, 'exactly one POST to the portal (no duplicate after delivery)')
     t.eq(len(rcv.posts), 1, 'nothing for the client without a backchannel_logout_uri')
