@@ -40,6 +40,8 @@ typedef int (*srv_handler_fn)(struct srv_app *app, const struct srv_req *req, st
 #define SRV_ROUTE_BIG_BODY  0x04    /* body cap EID_HTTP_MAX_DOC_BODY_BYTES instead of the default */
 #define SRV_ROUTE_NO_STORE  0x08    /* Cache-Control: no-store */
 #define SRV_ROUTE_HTML      0x10    /* HTML page: strict CSP and friends */
+#define SRV_ROUTE_HEAVY     0x20    /* POST runs on the heavy-work pool (srv_http.c): CPU-bound
+                                       work (Argon2id, chip signatures) off the HTTP workers */
 
 struct srv_route {
 	unsigned methods;           /* SRV_GET | SRV_POST ... (GET routes also answer HEAD) */

@@ -1,6 +1,7 @@
 /* srv_http.c - libmicrohttpd glue (see srv_http.h). */
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,13 @@ struct srv_http {
 	 * life, not secret, and no system call per request) */
 	atomic_uint_fast64_t next_request_id;
 	pthread_mutex_t held_mu;        /* conn_ctx.audit_result, .orphaned (see hold_for_audit) */
+	/* the heavy-work pool (run_heavy): a FIFO of suspended requests */
+	pthread_mutex_t heavy_mu;
+	pthread_cond_t heavy_cv;
+	struct conn_ctx *heavy_head, *heavy_tail;   /* under heavy_mu */
+	int heavy_stop;                             /* under heavy_mu */
+	pthread_t *heavy_threads;
+	size_t n_heavy;
 };
 
 /* Per-request state, from the request line to completion. */
@@ -50,6 +58,7 @@ struct conn_ctx {
 	struct srv_resp held;
 	int holding;                    /* the connection's thread only */
 	int audit_done, audit_result, orphaned;     /* under http->held_mu */
+	struct conn_ctx *heavy_next;    /* the heavy-work queue, under http->heavy_mu */
 };
 
 static int64_t
@@ -336,6 +345,57 @@ hold_for_audit(struct srv_http *h, struct MHD_Connection *conn, struct conn_ctx 
 	return MHD_YES;
 }
 
+/*
+ * A POST to a SRV_ROUTE_HEAVY route: suspend the connection and queue the request for
+ * the heavy-work pool. The pool thread runs the handler, writes the answer's audit event
+ * if it has one, and resumes the connection through audit_written, like a held answer;
+ * access_cb then sends it (send_held).
+ */
+static mhd_result
+run_heavy(struct srv_http *h, struct MHD_Connection *conn, struct conn_ctx *c)
+{
+	c->conn = conn;
+	c->holding = 1;
+	srv_resp_init(&c->held);
+	MHD_suspend_connection(conn);
+	pthread_mutex_lock(&h->heavy_mu);
+	c->heavy_next = NULL;
+	if (h->heavy_tail != NULL)
+		h->heavy_tail->heavy_next = c;
+	else
+		h->heavy_head = c;
+	h->heavy_tail = c;
+	pthread_cond_signal(&h->heavy_cv);
+	pthread_mutex_unlock(&h->heavy_mu);
+	return MHD_YES;
+}
+
+static void *
+heavy_main(void *arg)
+{
+	struct srv_http *h = arg;
+	struct conn_ctx *c;
+	int r;
+
+	for (;;) {
+		pthread_mutex_lock(&h->heavy_mu);
+		while (h->heavy_head == NULL && !h->heavy_stop)
+			pthread_cond_wait(&h->heavy_cv, &h->heavy_mu);
+		if ((c = h->heavy_head) == NULL) {         /* stopping, and nothing left */
+			pthread_mutex_unlock(&h->heavy_mu);
+			return NULL;
+		}
+		if ((h->heavy_head = c->heavy_next) == NULL)
+			h->heavy_tail = NULL;
+		pthread_mutex_unlock(&h->heavy_mu);
+		srv_log_set_request_id(c->req.request_id);
+		srv_dispatch(h->app, c->route, c->route_status, c->allow, &c->req, &c->held);
+		r = c->held.audit != NULL ? srv_store_audit_append(h->app->store, c->held.audit) : 0;
+		srv_log_set_request_id(NULL);
+		audit_written(c, r);                        /* resumes the connection */
+	}
+}
+
 static mhd_result
 send_held(struct MHD_Connection *conn, struct conn_ctx *c)
 {
@@ -427,6 +487,9 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		    "The body must be application/x-www-form-urlencoded with at most 64 parameters.");
 	if (c->req.query.n > EID_HTTP_MAX_PARAMS || c->req.form.n > EID_HTTP_MAX_PARAMS)
 		return send_error(conn, c, 400, "invalid_request", "Too many parameters.");
+	if (h->n_heavy > 0 && c->route != 0 && c->req.method == SRV_POST &&
+	    (srv_routes[c->route].flags & SRV_ROUTE_HEAVY))
+		return run_heavy(h, conn, c);
 	srv_resp_init(&resp);
 	srv_dispatch(h->app, c->route, c->route_status, c->allow, &c->req, &resp);
 	if (resp.audit != NULL)
@@ -488,6 +551,57 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http_library", LS("message", msg));
 }
 
+/* The heavy-work pool: one thread per CPU (Argon2id runs at most one per CPU anyway). */
+static int
+heavy_start(struct srv_http *h)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = ncpu > 0 && ncpu < 64 ? (size_t)ncpu : 2, i;
+	sigset_t all, old;
+
+	if (pthread_mutex_init(&h->heavy_mu, NULL) != 0)
+		return EID_ERR_NOMEM;
+	if (pthread_cond_init(&h->heavy_cv, NULL) != 0) {
+		pthread_mutex_destroy(&h->heavy_mu);
+		return EID_ERR_NOMEM;
+	}
+	if ((h->heavy_threads = calloc(n, sizeof(*h->heavy_threads))) == NULL) {
+		pthread_cond_destroy(&h->heavy_cv);
+		pthread_mutex_destroy(&h->heavy_mu);
+		return EID_ERR_NOMEM;
+	}
+	/* signals are for the main thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < n; i++)
+		if (pthread_create(&h->heavy_threads[i], NULL, heavy_main, h) != 0)
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	h->n_heavy = i;                 /* none: heavy requests run on the HTTP workers */
+	if (i < n)
+		log_warn("http_heavy_pool_short", LI("wanted", n), LI("started", i));
+	return 0;
+}
+
+/* Finish what is queued, then join the pool. */
+static void
+heavy_stop(struct srv_http *h)
+{
+	size_t i;
+
+	pthread_mutex_lock(&h->heavy_mu);
+	h->heavy_stop = 1;
+	pthread_cond_broadcast(&h->heavy_cv);
+	pthread_mutex_unlock(&h->heavy_mu);
+	for (i = 0; i < h->n_heavy; i++)
+		pthread_join(h->heavy_threads[i], NULL);
+	free(h->heavy_threads);
+	h->heavy_threads = NULL;
+	h->n_heavy = 0;
+	pthread_cond_destroy(&h->heavy_cv);
+	pthread_mutex_destroy(&h->heavy_mu);
+}
+
 int
 srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t errlen)
 {
@@ -501,9 +615,10 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 	*out = NULL;
 	if (threads == 0) {
 		/*
-		 * Four workers per CPU: a password check holds its worker for tens of ms of
-		 * Argon2id (itself limited to one per CPU, srv_auth_password.c), and the other
-		 * workers keep answering the cheap requests (tokens, JWKS, pages) meanwhile.
+		 * Four workers per CPU: a worker waits on Redis round trips, SQLite reads and
+		 * durable audit writes, and the others keep the CPUs busy meanwhile. Password
+		 * checks and chip signatures do not hold a worker: they run on the heavy-work
+		 * pool (run_heavy).
 		 */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -533,6 +648,12 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 		cx_random(&start, sizeof(start));
 		atomic_init(&h->next_request_id, start);
 	}
+	if (heavy_start(h) != 0) {
+		freeaddrinfo(ai);
+		pthread_mutex_destroy(&h->held_mu);
+		free(h);
+		return EID_ERR_NOMEM;
+	}
 	h->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 	    MHD_ALLOW_SUSPEND_RESUME | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -553,12 +674,13 @@ srv_http_start(struct srv_app *app, struct srv_http **out, char *err, size_t err
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "listen: cannot listen on %s:%u (in use, or not an address of this machine?)",
 		    cfg->listen_host, cfg->listen_port);
+		heavy_stop(h);
 		pthread_mutex_destroy(&h->held_mu);
 		free(h);
 		return EID_ERR_IO;
 	}
 	log_info("http_listening", LS("host", cfg->listen_host), LI("port", cfg->listen_port),
-	    LI("threads", threads));
+	    LI("threads", threads), LI("heavy_threads", h->n_heavy));
 	*out = h;
 	return 0;
 }
@@ -596,6 +718,7 @@ srv_http_stop(struct srv_http **hp)
 		return;
 	if ((*hp)->daemon != NULL)
 		MHD_stop_daemon((*hp)->daemon);
+	heavy_stop(*hp);                /* after the daemon: what is left finds itself orphaned */
 	pthread_mutex_destroy(&(*hp)->held_mu);
 	free(*hp);
 	*hp = NULL;

@@ -8,6 +8,13 @@
  * Every response carries X-Request-Id and X-Content-Type-Options; HTML responses carry a
  * strict Content-Security-Policy with frame-ancestors 'none' and Referrer-Policy:
  * no-referrer; responses marked no_store carry Cache-Control: no-store.
+ *
+ * Heavy work: a POST to a route flagged SRV_ROUTE_HEAVY (password sign-in, chip
+ * signature checks) is not run on the HTTP worker that read it. The connection is
+ * suspended and the request queued for the heavy-work pool, one thread per CPU; the
+ * answer is sent when the pool resumes the connection. A sign-in storm then queues
+ * behind itself instead of holding every HTTP worker, and token, JWKS and page requests
+ * keep their latency (tests/integration/test_heavy_pool.py).
  */
 #ifndef SRV_HTTP_H
 #define SRV_HTTP_H

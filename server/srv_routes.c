@@ -24,7 +24,8 @@ const struct srv_route srv_routes[] = {
 	{ SRV_POST, "/introspect", srv_handle_introspect, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "introspect" },
 	{ SRV_POST, "/revoke", srv_handle_revoke, SRV_ROUTE_FORM | SRV_ROUTE_NO_STORE, "revoke" },
 	/* -- citizen sign-in pages (srv_handle_login.c) -- */
-	{ SRV_GET | SRV_POST, "/login", srv_handle_login, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "login" },
+	{ SRV_GET | SRV_POST, "/login", srv_handle_login,
+	  SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE | SRV_ROUTE_HEAVY, "login" },
 	{ SRV_POST, "/logout", srv_handle_logout, SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "logout" },
 	{ SRV_GET, "/static/eid.css", srv_handle_static_css, 0, "static_css" },
 	/* -- authorization (srv_handle_authorize.c) -- */
@@ -36,14 +37,14 @@ const struct srv_route srv_routes[] = {
 	/* -- chip documents (srv_handle_documents.c) -- */
 	{ SRV_POST, "/v1/documents/challenge", srv_handle_documents_challenge, SRV_ROUTE_NO_STORE, "documents_challenge" },
 	{ SRV_POST, "/v1/documents/verify", srv_handle_documents_verify,
-	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE, "documents_verify" },
+	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE | SRV_ROUTE_HEAVY, "documents_verify" },
 	/* -- level 2 with the chip card (srv_handle_card.c) -- */
 	{ SRV_GET, "/account/card", srv_handle_account_card, SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "account_card" },
 	{ SRV_POST, "/v1/card/challenge", srv_handle_card_challenge, SRV_ROUTE_JSON | SRV_ROUTE_NO_STORE, "card_challenge" },
 	{ SRV_POST, "/v1/card/bind", srv_handle_card_bind,
-	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE, "card_bind" },
+	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE | SRV_ROUTE_HEAVY, "card_bind" },
 	{ SRV_POST, "/v1/card/login", srv_handle_card_login_api,
-	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE, "card_login" },
+	  SRV_ROUTE_JSON | SRV_ROUTE_BIG_BODY | SRV_ROUTE_NO_STORE | SRV_ROUTE_HEAVY, "card_login" },
 	{ SRV_GET | SRV_POST, "/login/card", srv_handle_login_card,
 	  SRV_ROUTE_FORM | SRV_ROUTE_HTML | SRV_ROUTE_NO_STORE, "login_card" },
 	{ SRV_GET, "/login/card/status", srv_handle_login_card_status, SRV_ROUTE_NO_STORE, "login_card_status" },
