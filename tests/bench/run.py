@@ -459,12 +459,17 @@ def run_workloads(args, eid, peer, work):
     return rows
 
 
-def login_flows(eid, n):
-    """n concurrent full sign-ins, each its own citizen (one TOTP code each): authorize,
-    login page, password + TOTP, consent, code exchange. Returns (errors, seconds, why)."""
+def make_citizens(eid, n, first=0):
+    """n citizens for login_flows (eidctl citizen add; not timed)."""
+    return [eid.o.Citizen(eid.env, '001090%06d' % (100 + i), 'Bench Citizen %d' % i, '1990-01-01')
+            for i in range(first, first + n)]
+
+
+def login_flows(eid, citizens):
+    """Concurrent full sign-ins, one per citizen (one TOTP code each): authorize, login
+    page, password + TOTP, consent, code exchange. Returns (errors, seconds, why)."""
     o = eid.o
-    citizens = [o.Citizen(eid.env, '001090%06d' % (100 + i), 'Bench Citizen %d' % i, '1990-01-01')
-                for i in range(n)]
+    n = len(citizens)
     results = [None] * n
 
     def flow(i):
@@ -495,6 +500,33 @@ def login_flows(eid, n):
     errs = [r if r is not None else 'timeout' for r, th in zip(results, threads)
             if r is not None or th.is_alive()]
     return len(errs), took, errs[:3]
+
+
+def cc_during_signins(args, eid):
+    """client_credentials under wrk while args.logins citizens sign in at once (started one
+    second into the counted run): what a bank's token requests see during a sign-in storm.
+    The password checks run on eidd's heavy-work pool, not on the HTTP workers."""
+    citizens = make_citizens(eid, args.logins, first=args.logins)
+    got = {}
+
+    def storm():
+        time.sleep(2.0)                     # the warm-up second, then one counted second
+        got['logins'] = login_flows(eid, citizens)
+
+    th = threading.Thread(target=storm, daemon=True)
+    th.start()
+    e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
+        'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': eid.cc_auth,
+        'BENCH_BODY': 'grant_type=client_credentials&scope=document_verify'},
+        max(args.seconds, 5), args.connections)
+    th.join(300)
+    n_err, took, why = got.get('logins', (args.logins, 0.0, ['did not finish']))
+    note = 'no peer figure (its set-up has no sign-in UI); the %d sign-ins took %.1f s, %d errors' % (
+        args.logins, took, n_err)
+    print('client_credentials during %d sign-ins: %.0f /s p50 %.2f p99 %.2f ms; %s' % (
+        args.logins, e['rps'], e['p50_ms'], e['p99_ms'], note), flush=True)
+    return ('client_credentials while %d citizens sign in (full flows with password + TOTP, '
+            'started after 1 s of the run)' % args.logins, e, None, note)
 
 
 def main():
@@ -548,10 +580,13 @@ def main():
         idle_peer = None
         logins = None
         if args.logins > 0:
-            n_err, took, why = login_flows(eid, args.logins)
+            n_err, took, why = login_flows(eid, make_citizens(eid, args.logins))
             logins = (args.logins, n_err, took, why)
             print('login flows: %d concurrent, %d errors, %.1f s %s' % (args.logins, n_err, took,
                                                                         why if why else ''))
+            want = set(args.only.split(',')) if args.only else set(WORKLOADS)
+            if 'client_credentials' in want:
+                rows.append(cc_during_signins(args, eid))
         peak_eid = rss_kib(eid.env.proc.pid, 'VmHWM') / 1024
         if peer:
             peer.start()
@@ -579,7 +614,7 @@ def write_table(args, rows, idle_eid, peak_eid, idle_peer, logins, load0, load1)
              '|---|---|---|---|---|---|---|---|---|---|']
     for name, e, p, note in rows:
         lines.append('| %s | %.0f | %s | %s | %s / %s | %s | %.1f (%.1f) + %.1f | %s | %s | %d / %s |' % (
-            TITLES[name], e['rps'], '%.0f' % p['rps'] if p else '-',
+            TITLES.get(name, name), e['rps'], '%.0f' % p['rps'] if p else '-',
             '%.1fx' % (e['rps'] / max(p['rps'], 1e-9)) if p else '- (%s)' % (note or 'peer not run'),
             f2(e['p50_ms']), f2(e['p99_ms']),
             '%s / %s' % (f2(p['p50_ms']), f2(p['p99_ms'])) if p else '-',
