@@ -6,7 +6,8 @@
  * pointer dlsym() gave. The variadic ones (curl_easy_setopt, curl_multi_setopt,
  * curl_easy_getinfo) take their one argument by the type class that curl.h encodes in
  * the option number (CURLOPTTYPE_*: long, object pointer, function pointer, curl_off_t,
- * blob pointer; getinfo's argument is always a pointer) and pass it on with that type.
+ * blob pointer; getinfo's argument is always a pointer) and pass it on with that type
+ * (CALL_WITH_OPTION_ARG).
  * Function names are parenthesised so that curl.h's type-checking macros, which share
  * them, do not expand here.
  */
@@ -25,6 +26,21 @@
 #define SRV_CURL_LIBRARY "libcurl.so.4"
 
 typedef void (*any_fn)(void);
+
+/* r = fn(handle, option, <the next argument of ap>), the argument read and passed with
+ * the type that the option number encodes (curl.h's CURLOPTTYPE_* ranges) */
+#define CALL_WITH_OPTION_ARG(r, fn, handle, option, ap) do {               \
+	if ((option) < CURLOPTTYPE_OBJECTPOINT)                                 \
+		(r) = (fn)((handle), (option), va_arg((ap), long));                 \
+	else if ((option) < CURLOPTTYPE_FUNCTIONPOINT)                          \
+		(r) = (fn)((handle), (option), va_arg((ap), void *));               \
+	else if ((option) < CURLOPTTYPE_OFF_T)                                  \
+		(r) = (fn)((handle), (option), va_arg((ap), any_fn));               \
+	else if ((option) < CURLOPTTYPE_BLOB)                                   \
+		(r) = (fn)((handle), (option), va_arg((ap), curl_off_t));           \
+	else                                                                    \
+		(r) = (fn)((handle), (option), va_arg((ap), void *));               \
+} while (0)
 
 static struct {
 	CURLcode (*global_init)(long);
@@ -154,16 +170,7 @@ CURLcode
 	if (srv_curl_load() != 0)
 		return CURLE_FAILED_INIT;
 	va_start(ap, option);
-	if (option < CURLOPTTYPE_OBJECTPOINT)
-		r = api.easy_setopt(h, option, va_arg(ap, long));
-	else if (option < CURLOPTTYPE_FUNCTIONPOINT)
-		r = api.easy_setopt(h, option, va_arg(ap, void *));
-	else if (option < CURLOPTTYPE_OFF_T)
-		r = api.easy_setopt(h, option, va_arg(ap, any_fn));
-	else if (option < CURLOPTTYPE_BLOB)
-		r = api.easy_setopt(h, option, va_arg(ap, curl_off_t));
-	else
-		r = api.easy_setopt(h, option, va_arg(ap, void *));
+	CALL_WITH_OPTION_ARG(r, api.easy_setopt, h, option, ap);
 	va_end(ap);
 	return r;
 }
@@ -229,14 +236,7 @@ CURLMcode
 	if (srv_curl_load() != 0)
 		return CURLM_INTERNAL_ERROR;
 	va_start(ap, option);
-	if (option < CURLOPTTYPE_OBJECTPOINT)
-		r = api.multi_setopt(m, option, va_arg(ap, long));
-	else if (option < CURLOPTTYPE_FUNCTIONPOINT)
-		r = api.multi_setopt(m, option, va_arg(ap, void *));
-	else if (option < CURLOPTTYPE_OFF_T)
-		r = api.multi_setopt(m, option, va_arg(ap, any_fn));
-	else
-		r = api.multi_setopt(m, option, va_arg(ap, curl_off_t));
+	CALL_WITH_OPTION_ARG(r, api.multi_setopt, m, option, ap);
 	va_end(ap);
 	return r;
 }
