@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """tests/bench/run.py - eid-server against panva's oidc-provider, measured in one run.
 
-usage: tests/bench/run.py [--seconds 10] [--connections 64] [--out docs/performance.md]
+usage: tests/bench/run.py [--seconds 5] [--rounds 3] [--connections 64] [--out docs/performance.md]
                           [--no-peer] [--only NAME[,NAME...]] [--logins 64]
 
 Builds eidd (release build in build-bench), starts a private Redis and eidd on
 127.0.0.1, registers the bench clients and citizens with eidctl, and starts the peer
 from ../shared/peers/oidc-provider when it is there (npm install into a scratch copy;
 skipped with a message otherwise). Then, for each workload, wrk drives eid-server and
-the peer in turn, and the script prints requests/s, p50/p99 latency, server CPU per
+the peer in turn, --rounds times (the medians are reported; each round's ratio comes from
+two measurements next to each other, since other work on a shared machine comes and
+goes), and the script prints requests/s, p50/p99 latency, server CPU per
 request (utime + stime from /proc, eidd and Redis separately), peak RSS, errors and the
 ratio eid-server / peer; last, 64 concurrent full sign-in flows (login page, password +
 TOTP, consent, code exchange) must all succeed. The table goes to docs/performance.md.
@@ -326,18 +328,56 @@ def mint_codes(eid, work, seconds, conns):
     return path, len(codes)
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def combine(results):
+    """The rounds of one server on one workload as one result: medians of the rates,
+    latencies and CPU figures, the highest RSS peak, the sums of the counts."""
+    if not results:
+        return None
+    out = {k: median([r[k] for r in results]) for k in ('rps', 'p50_ms', 'p99_ms', 'user_us')}
+    out['cpu_us'] = [median([r['cpu_us'][i] for r in results]) for i in range(len(results[0]['cpu_us']))]
+    out['peak_rss_mb'] = max(r['peak_rss_mb'] for r in results)
+    for k in ('errors', 'requests', 'ok'):
+        out[k] = sum(r[k] for r in results)
+    out['rounds'] = [r['rps'] for r in results]
+    return out
+
+
 def run_workloads(args, eid, peer, work):
     secs, conns = args.seconds, args.connections
     rows = []
 
     def row(name, e, p, note=''):
         rows.append((name, e, p, note))
+        ratios = e.get('ratios') or []
         print('%-20s eid %8.0f /s p50 %6.2f p99 %6.2f ms cpu %6.1f (user %.1f) + redis %.1f us err %d | %s' % (
             name, e['rps'], e['p50_ms'], e['p99_ms'], e['cpu_us'][0], e['user_us'], e['cpu_us'][1],
             e['errors'],
-            ('peer %8.0f /s p99 %7.2f ms cpu %6.1f us err %d  ratio %.1fx' % (
-                p['rps'], p['p99_ms'], p['cpu_us'][0], p['errors'], e['rps'] / max(p['rps'], 1e-9)))
+            ('peer %8.0f /s p99 %7.2f ms cpu %6.1f us err %d  ratio %.1fx (rounds %s)' % (
+                p['rps'], p['p99_ms'], p['cpu_us'][0], p['errors'], median(ratios),
+                ' '.join('%.1f' % r for r in ratios)))
             if p else note or 'peer not run'), flush=True)
+
+    def paired(eid_run, peer_run=None):
+        """args.rounds rounds, eid-server then the peer in each, so that both see the
+        machine as it is at about the same time; each round's ratio comes from the two
+        measurements next to each other, and the row gives their median."""
+        es, ps, ratios = [], [], []
+        for i in range(args.rounds):
+            e = eid_run(i)
+            es.append(e)
+            p = peer_run(i) if peer_run else None
+            if p:
+                ps.append(p)
+                ratios.append(e['rps'] / max(p['rps'], 1e-9))
+        e = combine(es)
+        e['ratios'] = ratios
+        return e, combine(ps)
 
     want = set(args.only.split(',')) if args.only else set(WORKLOADS)
     peer_cc = peer_op = None
@@ -348,9 +388,9 @@ def run_workloads(args, eid, peer, work):
         peer_op = js.get('access_token') if st == 200 and js else None
 
     if 'jwks' in want:
-        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'}, secs, conns)
-        p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'}, secs, conns) \
-            if peer else None
+        e, p = paired(lambda i: measure(eid.port, eid.pids, 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'}, secs, conns),
+                      (lambda i: measure(peer.port, peer.pids, 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'},
+                                         secs, conns)) if peer else None)
         row('jwks', e, p)
 
     if 'floor' in want:
@@ -365,86 +405,97 @@ def run_workloads(args, eid, peer, work):
                 if call(port, 'GET', '/', timeout=2)[0] == 200:
                     break
                 time.sleep(0.05)
-            e = measure(port, [[fl.pid], []], 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'}, secs, conns)
+            e, _ = paired(lambda i: measure(port, [[fl.pid], []], 'wrk_fixed.lua', {'BENCH_PATH': '/jwks'},
+                                            secs, conns))
         finally:
             fl.terminate()
             fl.wait(30)
         row('floor', e, None, PEER_WHY['floor'])
 
     if 'client_credentials' in want:
-        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
+        e, p = paired(lambda i: measure(eid.port, eid.pids, 'wrk_fixed.lua', {
             'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': eid.cc_auth,
-            'BENCH_BODY': 'grant_type=client_credentials&scope=document_verify'}, secs, conns)
-        p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {
-            'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': peer.auth,
-            'BENCH_BODY': 'grant_type=client_credentials&scope=api%3Aread&resource=urn%3Abench%3Ars-jwt'},
-            secs, conns) if peer else None
+            'BENCH_BODY': 'grant_type=client_credentials&scope=document_verify'}, secs, conns),
+            (lambda i: measure(peer.port, peer.pids, 'wrk_fixed.lua', {
+                'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token', 'BENCH_AUTH': peer.auth,
+                'BENCH_BODY': 'grant_type=client_credentials&scope=api%3Aread&resource=urn%3Abench%3Ars-jwt'},
+                secs, conns)) if peer else None)
         row('client_credentials', e, p)
 
     if 'introspection' in want:
         st, js = post_json(eid.port, '/token', {'grant_type': 'client_credentials',
                                                  'scope': 'document_verify'}, eid.cc_auth)
         form = 'token=' + js['access_token']
-        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
+        e, p = paired(lambda i: measure(eid.port, eid.pids, 'wrk_fixed.lua', {
             'BENCH_METHOD': 'POST', 'BENCH_PATH': '/introspect', 'BENCH_AUTH': eid.cc_auth,
-            'BENCH_BODY': form}, secs, conns)
-        p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {
-            'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token/introspection', 'BENCH_AUTH': peer.auth,
-            'BENCH_BODY': 'token=' + peer_op}, secs, conns) if peer and peer_op else None
+            'BENCH_BODY': form}, secs, conns),
+            (lambda i: measure(peer.port, peer.pids, 'wrk_fixed.lua', {
+                'BENCH_METHOD': 'POST', 'BENCH_PATH': '/token/introspection', 'BENCH_AUTH': peer.auth,
+                'BENCH_BODY': 'token=' + peer_op}, secs, conns)) if peer and peer_op else None)
         row('introspection', e, p, 'peer: no opaque token' if peer and not peer_op else '')
 
     if 'sso_hop' in want:
-        e = measure(eid.port, eid.pids, 'wrk_sso.lua', {
+        e, _ = paired(lambda i: measure(eid.port, eid.pids, 'wrk_sso.lua', {
             'BENCH_AUTHZ_PATH': eid.authz_path, 'BENCH_COOKIE': eid.cookie,
             'BENCH_AUTH': eid.web_auth, 'BENCH_TOKEN_PREFIX': eid.token_prefix}, secs, conns,
-            per_op=True)
+            per_op=True))
         row('sso_hop', e, None, PEER_WHY['sso_hop'])
 
     if 'refresh' in want:
-        refresh = []
-        for _ in range(2 * conns):                  # two chains per connection
-            st, js = eid.exchange(eid.authorize_code())
-            if st != 200 or not js.get('refresh_token'):
-                raise RuntimeError('eid: code exchange for refresh set-up answers %s' % st)
-            refresh.append(js['refresh_token'])
-        path = os.path.join(work, 'eid-refresh.txt')
-        write_lines(path, refresh)
-        e = measure(eid.port, eid.pids, 'wrk_refresh.lua', {'BENCH_CODES': path,
-                                                           'BENCH_AUTH': eid.web_auth}, secs, conns)
+        def refresh_round(i):
+            refresh = []
+            for _ in range(2 * conns):                  # two chains per connection
+                st, js = eid.exchange(eid.authorize_code())
+                if st != 200 or not js.get('refresh_token'):
+                    raise RuntimeError('eid: code exchange for refresh set-up answers %s' % st)
+                refresh.append(js['refresh_token'])
+            path = os.path.join(work, 'eid-refresh-%d.txt' % i)
+            write_lines(path, refresh)
+            return measure(eid.port, eid.pids, 'wrk_refresh.lua', {'BENCH_CODES': path,
+                                                                   'BENCH_AUTH': eid.web_auth}, secs, conns)
+        e, _ = paired(refresh_round)
         row('refresh', e, None, PEER_WHY['refresh'])
 
     # code exchange and userinfo: the peer restarts with pre-created codes (its README's way)
     if peer and ({'code_exchange', 'userinfo'} & want):
-        n = max(int(args.peer_codes), 1000)
+        n = max(int(args.peer_codes) * args.rounds, 1000)
         codes_file = os.path.join(peer.dir, 'codes.txt')
         peer.start(ADAPTER='map', PRECREATE_CODES=str(n), CODES_FILE=codes_file)
 
     if 'code_exchange' in want:
-        # codes live SRV_AUTHZ_CODE_TTL (60 s): mint for the run's length, exchange right after
-        path, n = mint_codes(eid, work, secs + 2, conns)
-        e = measure(eid.port, eid.pids, 'wrk_codes.lua', {
-            'BENCH_CODES': path, 'BENCH_AUTH': eid.code_auth,
-            'BENCH_BODY_PREFIX': eid.token_prefix}, secs, conns)
-        e['note'] = '%d codes minted' % n
-        p = None
+        def eid_codes(i):
+            # codes live SRV_AUTHZ_CODE_TTL (60 s): mint for the round's length, exchange right after
+            path, n = mint_codes(eid, work, secs + 2, conns)
+            return measure(eid.port, eid.pids, 'wrk_codes.lua', {
+                'BENCH_CODES': path, 'BENCH_AUTH': eid.code_auth,
+                'BENCH_BODY_PREFIX': eid.token_prefix}, secs, conns)
+
+        peer_round_files = []
         if peer:
             with open(codes_file) as f:
                 lines = [line.strip() for line in f if line.strip()]
-            write_lines(codes_file, lines[1:])      # the first one is kept for userinfo
-            peer_user_code = lines[0]
-            p = measure(peer.port, peer.pids, 'wrk_codes.lua', {
-                'BENCH_CODES': codes_file, 'BENCH_AUTH': peer.auth,
+            peer_user_code = lines[0]               # kept for userinfo
+            share = (len(lines) - 1) // args.rounds
+            for i in range(args.rounds):            # each round its own unused codes
+                path = os.path.join(work, 'peer-codes-%d.txt' % i)
+                write_lines(path, lines[1 + i * share:1 + (i + 1) * share])
+                peer_round_files.append(path)
+
+        def peer_codes(i):
+            return measure(peer.port, peer.pids, 'wrk_codes.lua', {
+                'BENCH_CODES': peer_round_files[i], 'BENCH_AUTH': peer.auth,
                 'BENCH_BODY_PREFIX': 'grant_type=authorization_code&redirect_uri=%s&code=' % (
                     urllib.parse.quote(PEER_RP, safe=''))}, secs, conns)
+        e, p = paired(eid_codes, peer_codes if peer else None)
         row('code_exchange', e, p)
 
     if 'userinfo' in want:
         st, js = eid.exchange(eid.authorize_code())
         if st != 200:
             raise RuntimeError('eid: code exchange for userinfo answers %s' % st)
-        e = measure(eid.port, eid.pids, 'wrk_fixed.lua', {
+        eid_user = lambda i: measure(eid.port, eid.pids, 'wrk_fixed.lua', {  # noqa: E731
             'BENCH_PATH': '/userinfo', 'BENCH_AUTH': 'Bearer ' + js['access_token']}, secs, conns)
-        p = None
+        peer_user = None
         if peer:
             if 'code_exchange' not in want:
                 with open(codes_file) as f:
@@ -453,8 +504,9 @@ def run_workloads(args, eid, peer, work):
                                                       'code': peer_user_code, 'redirect_uri': PEER_RP},
                                peer.auth)
             if st == 200 and pj and pj.get('access_token'):
-                p = measure(peer.port, peer.pids, 'wrk_fixed.lua', {
+                peer_user = lambda i: measure(peer.port, peer.pids, 'wrk_fixed.lua', {  # noqa: E731
                     'BENCH_PATH': '/me', 'BENCH_AUTH': 'Bearer ' + pj['access_token']}, secs, conns)
+        e, p = paired(eid_user, peer_user)
         row('userinfo', e, p, 'peer: no user access token' if peer and not p else '')
     return rows
 
@@ -531,7 +583,9 @@ def cc_during_signins(args, eid):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--seconds', type=int, default=10)
+    ap.add_argument('--seconds', type=int, default=5, help='per round (default 5)')
+    ap.add_argument('--rounds', type=int, default=3,
+                    help='rounds per workload, eid-server and the peer in turn (default 3)')
     ap.add_argument('--connections', type=int, default=64)
     ap.add_argument('--out', default=os.path.join(TOP, 'docs', 'performance.md'))
     ap.add_argument('--no-peer', action='store_true')
@@ -542,6 +596,7 @@ def main():
     ap.add_argument('--build', default=os.path.join(TOP, 'build-bench'))
     args = ap.parse_args()
     args.seconds = max(1, min(args.seconds, 25))     # codes live 60 s: mint + exchange fit
+    args.rounds = max(1, min(args.rounds, 9))
     if not args.peer_codes:
         args.peer_codes = 4000 * args.seconds
     if shutil.which('wrk') is None:
@@ -601,21 +656,32 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def ratio_text(e):
+    r = e.get('ratios') or []
+    if not r:
+        return '-'
+    if len(r) == 1:
+        return '%.1fx' % r[0]
+    return '%.1fx (%.1f-%.1f)' % (median(r), min(r), max(r))
+
+
 def write_table(args, rows, idle_eid, peak_eid, idle_peer, logins, load0, load1):
     f2 = lambda v: '%.2f' % v   # noqa: E731
     lines = ['# Performance', '',
              'Measured by `tests/bench/run.py` in one run on this machine (2 cores shared by wrk, '
-             'eidd, Redis and the peer; %d connections, %d s per workload, load average %.1f before '
+             'eidd, Redis and the peer; %d connections; each workload %d rounds of %d s, eid-server '
+             'and the peer in turn, figures are the medians of the rounds; load average %.1f before '
              'and %.1f after the run). Ratios compare eid-server with panva\'s oidc-provider (the peer, '
-             'ES256, in-memory store) measured in the same run; absolute numbers move with the '
-             'machine.' % (args.connections, args.seconds, load0[0], load1[0]), '',
+             'ES256, in-memory store): the median of the rounds\' ratios, each from two measurements '
+             'next to each other, with their range; absolute numbers move with the '
+             'machine.' % (args.connections, args.rounds, args.seconds, load0[0], load1[0]), '',
              '| workload | eid req/s | peer req/s | ratio | eid p50 / p99 ms | peer p50 / p99 ms '
              '| eid CPU us/req: eidd (user part) + Redis | peer CPU us/req | peak RSS MB (eid/peer) | errors (eid/peer) |',
              '|---|---|---|---|---|---|---|---|---|---|']
     for name, e, p, note in rows:
         lines.append('| %s | %.0f | %s | %s | %s / %s | %s | %.1f (%.1f) + %.1f | %s | %s | %d / %s |' % (
             TITLES.get(name, name), e['rps'], '%.0f' % p['rps'] if p else '-',
-            '%.1fx' % (e['rps'] / max(p['rps'], 1e-9)) if p else '- (%s)' % (note or 'peer not run'),
+            ratio_text(e) if p else '- (%s)' % (note or 'peer not run'),
             f2(e['p50_ms']), f2(e['p99_ms']),
             '%s / %s' % (f2(p['p50_ms']), f2(p['p99_ms'])) if p else '-',
             e['cpu_us'][0], e['user_us'], e['cpu_us'][1], '%.1f' % p['cpu_us'][0] if p else '-',
