@@ -131,6 +131,12 @@ dynbuf_reserve(struct cx_dynbuf *b, size_t extra)
 }
 
 int
+cx_dynbuf_reserve(struct cx_dynbuf *b, size_t extra)
+{
+	return dynbuf_reserve(b, extra);
+}
+
+int
 cx_dynbuf_add(struct cx_dynbuf *b, const void *p, size_t n)
 {
 	int r;

@@ -45,6 +45,8 @@ struct cx_dynbuf {
 
 void cx_dynbuf_init(struct cx_dynbuf *b, size_t cap);
 void cx_dynbuf_init_secret(struct cx_dynbuf *b, size_t cap);
+/* Room for extra more bytes (and a NUL) without a later allocation; the cap applies. */
+int cx_dynbuf_reserve(struct cx_dynbuf *b, size_t extra) EID_WARN_UNUSED;
 int cx_dynbuf_add(struct cx_dynbuf *b, const void *p, size_t n) EID_WARN_UNUSED;
 int cx_dynbuf_add_str(struct cx_dynbuf *b, const char *s) EID_WARN_UNUSED;
 int cx_dynbuf_addf(struct cx_dynbuf *b, const char *fmt, ...) EID_PRINTF(2, 3) EID_WARN_UNUSED;

@@ -5,6 +5,7 @@
 
 #include "srv_authorize.h"
 #include "srv_grants.h"
+#include "tok_jsonw.h"
 
 static int
 load_json(const uint8_t *val, size_t len, json_t **out)
@@ -74,6 +75,8 @@ srv_code_redeem(struct srv_app *app, const char *code, const char *jti, const ch
 	char key[SRV_REDIS_KEY_MAX], ukey[SRV_REDIS_KEY_MAX], ttl[16];
 	const char *argv[4] = { key, ukey, NULL, ttl };
 	struct srv_redis_val v[2];
+	struct cx_dynbuf mbuf;
+	struct tok_jsonw w;
 	json_t *marker;
 	char *mtext = NULL;
 	size_t n = 0;
@@ -85,13 +88,23 @@ srv_code_redeem(struct srv_app *app, const char *code, const char *jti, const ch
 		return EID_ERR_NOT_FOUND;
 	srv_redis_key(app->redis, "code", code, strlen(code), key);
 	srv_redis_key(app->redis, "codeused", code, strlen(code), ukey);
-	/* the winner records what it is about to issue, before issuing it */
-	marker = json_pack("{s:s,s:s,s:I}", "jti", jti, "family", family, "exp", (json_int_t)at_exp);
-	if (marker == NULL || (mtext = json_dumps(marker, JSON_COMPACT)) == NULL) {
+	/* the winner records what it is about to issue, before issuing it (written directly:
+	   jti and family are base64url; jansson for anything that needs escaping) */
+	cx_dynbuf_init(&mbuf, 1024);
+	tok_jsonw_begin(&w, &mbuf);
+	tok_jsonw_str(&w, "jti", jti);
+	tok_jsonw_str(&w, "family", family);
+	tok_jsonw_int(&w, "exp", at_exp);
+	if (tok_jsonw_end(&w) == 0)
+		mtext = cx_dynbuf_take(&mbuf, NULL);
+	else {
+		marker = json_pack("{s:s,s:s,s:I}", "jti", jti, "family", family, "exp", (json_int_t)at_exp);
+		mtext = marker != NULL ? json_dumps(marker, JSON_COMPACT) : NULL;
 		json_decref(marker);
-		return EID_ERR_NOMEM;
 	}
-	json_decref(marker);
+	cx_dynbuf_free(&mbuf);
+	if (mtext == NULL)
+		return EID_ERR_NOMEM;
 	argv[2] = mtext;
 	snprintf(ttl, sizeof(ttl), "%u", (unsigned)SRV_CODE_USED_TTL);
 	r = srv_redis_script(app->redis, CODE_REDEEM_LUA, 2, argv, NULL, 4, 0, v, 2, &n);

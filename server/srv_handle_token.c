@@ -120,62 +120,6 @@ out:
 	return r;
 }
 
-/* 1 if s can go into a JSON string as it is (printable ASCII without quote or backslash). */
-static int
-json_plain(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20 ||
-		    (unsigned char)*s > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* Append s to p; the caller sized the buffer. */
-static char *
-put(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-static int
-respond_token(struct srv_resp *resp, const char *token, long expires_in, const char *scope)
-{
-	static const char a[] = "{\"access_token\":\"", b[] = "\",\"token_type\":\"Bearer\",\"expires_in\":",
-	    c[] = ",\"scope\":\"", d[] = "\"}";
-	size_t tlen = strlen(token), slen = strlen(scope), nlen;
-	char num[24], *txt, *p;
-	json_t *o;
-	int r;
-
-	/* the common case without a JSON encoder: a JWS and scope-tokens need no escapes */
-	if (json_plain(token) && json_plain(scope)) {
-		nlen = (size_t)snprintf(num, sizeof(num), "%ld", expires_in);
-		if ((txt = malloc(sizeof(a) + tlen + sizeof(b) + nlen + sizeof(c) + slen + sizeof(d))) == NULL)
-			return EID_ERR_NOMEM;
-		p = put(txt, a, sizeof(a) - 1);
-		p = put(p, token, tlen);
-		p = put(p, b, sizeof(b) - 1);
-		p = put(p, num, nlen);
-		p = put(p, c, sizeof(c) - 1);
-		p = put(p, scope, slen);
-		p = put(p, d, sizeof(d));       /* with the NUL */
-		resp->no_store = 1;
-		r = srv_resp_text(resp, 200, "application/json", txt);
-		cx_free_str(txt);
-		return r;
-	}
-	o = json_pack("{s:s,s:s,s:I,s:s}", "access_token", token, "token_type", "Bearer",
-	    "expires_in", (json_int_t)expires_in, "scope", scope);
-	if (o == NULL)
-		return EID_ERR_NOMEM;
-	resp->no_store = 1;
-	r = srv_resp_json(resp, 200, o);
-	json_decref(o);
-	return r;
-}
-
 int
 srv_handle_token(struct srv_app *app, const struct srv_req *req, struct srv_resp *resp)
 {
@@ -232,7 +176,7 @@ srv_handle_token(struct srv_app *app, const struct srv_req *req, struct srv_resp
 	p.scope = granted;
 	if ((r = srv_tokens_issue_access(app, &p, &token, &expires_in)) != 0)
 		goto out;
-	r = respond_token(resp, token, expires_in, granted);
+	r = srv_tokens_respond(resp, token, expires_in, granted, NULL, NULL);
 	log_info("token_issued", LS("grant_type", "client_credentials"),
 	    LS("client_id", client->client_id), LS("scope", granted));
 out:

@@ -185,43 +185,42 @@ parse_form(struct MHD_Connection *conn, struct conn_ctx *c)
 	return ok ? 0 : -1;
 }
 
-int
-srv_http_security_headers(const struct srv_resp *resp, struct srv_kvlist *out)
+size_t
+srv_http_security_headers(const struct srv_resp *resp,
+    struct srv_http_header out[SRV_HTTP_SECURITY_MAX], char scratch[SRV_HTTP_SECURITY_SCRATCH])
 {
-	char cc[64];
-	int r;
+	static const char csp[] =
+	    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+	/* scratch: a max-age Cache-Control value first, then a form_post CSP */
+	char *cc = scratch, *dyn = scratch + 64;
+	size_t n = 0;
 
-	r = srv_kvlist_add(out, "X-Content-Type-Options", 22, "nosniff", 7);
-	if (r == 0 && resp->no_store) {
-		r = srv_kvlist_add(out, "Cache-Control", 13, "no-store", 8);
-		r = r != 0 ? r : srv_kvlist_add(out, "Pragma", 6, "no-cache", 8);
-	} else if (r == 0 && resp->cache_max_age > 0) {
-		snprintf(cc, sizeof(cc), "public, max-age=%ld", resp->cache_max_age);
-		r = srv_kvlist_add(out, "Cache-Control", 13, cc, strlen(cc));
+	out[n++] = (struct srv_http_header){ "X-Content-Type-Options", "nosniff" };
+	if (resp->no_store) {
+		out[n++] = (struct srv_http_header){ "Cache-Control", "no-store" };
+		out[n++] = (struct srv_http_header){ "Pragma", "no-cache" };
+	} else if (resp->cache_max_age > 0) {
+		snprintf(cc, 64, "public, max-age=%ld", resp->cache_max_age);
+		out[n++] = (struct srv_http_header){ "Cache-Control", cc };
 	}
-	if (r == 0 && resp->html) {
-		static const char csp[] =
-		    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-		    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-		char dyn[sizeof(csp) + 300];
-		int n;
-
+	if (resp->html) {
 		/* form_post answers post to the client's origin: allow exactly that one */
 		if (resp->form_action != NULL && strlen(resp->form_action) < 256 &&
 		    strpbrk(resp->form_action, " ;,'\"\r\n") == NULL) {
-			n = snprintf(dyn, sizeof(dyn), "default-src 'none'; script-src 'self'; "
+			snprintf(dyn, SRV_HTTP_SECURITY_SCRATCH - 64, "default-src 'none'; script-src 'self'; "
 			    "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
 			    "form-action 'self' %s; frame-ancestors 'none'; base-uri 'none'",
 			    resp->form_action);
-			r = srv_kvlist_add(out, "Content-Security-Policy", 23, dyn, (size_t)n);
+			out[n++] = (struct srv_http_header){ "Content-Security-Policy", dyn };
 		} else
-			r = srv_kvlist_add(out, "Content-Security-Policy", 23, csp, sizeof(csp) - 1);
-		r = r != 0 ? r : srv_kvlist_add(out, "X-Frame-Options", 15, "DENY", 4);
-		r = r != 0 ? r : srv_kvlist_add(out, "Referrer-Policy", 15, "no-referrer", 11);
-		if (r == 0 && !resp->no_store)
-			r = srv_kvlist_add(out, "Cache-Control", 13, "no-cache", 8);
+			out[n++] = (struct srv_http_header){ "Content-Security-Policy", csp };
+		out[n++] = (struct srv_http_header){ "X-Frame-Options", "DENY" };
+		out[n++] = (struct srv_http_header){ "Referrer-Policy", "no-referrer" };
+		if (!resp->no_store)
+			out[n++] = (struct srv_http_header){ "Cache-Control", "no-cache" };
 	}
-	return r;
+	return n;
 }
 
 /* libmicrohttpd's free callback for no-store bodies: text, NUL-terminated by cx_dynbuf. */
@@ -236,12 +235,12 @@ static mhd_result
 send_resp(struct MHD_Connection *conn, struct conn_ctx *c, struct srv_resp *resp)
 {
 	struct MHD_Response *mr;
-	struct srv_kvlist sec;
+	struct srv_http_header sec[SRV_HTTP_SECURITY_MAX];
+	char scratch[SRV_HTTP_SECURITY_SCRATCH];
 	mhd_result ret;
 	char *body;
-	size_t i, len;
+	size_t i, len, nsec;
 
-	memset(&sec, 0, sizeof(sec));
 	/* the body goes to libmicrohttpd as it is (no copy); an answer that carries secrets
 	 * (no-store: tokens, codes in forms) is wiped when libmicrohttpd is done with it */
 	if ((body = cx_dynbuf_take(&resp->body, &len)) == NULL)
@@ -256,16 +255,11 @@ send_resp(struct MHD_Connection *conn, struct conn_ctx *c, struct srv_resp *resp
 	}
 	MHD_add_response_header(mr, "Content-Type", resp->content_type);
 	MHD_add_response_header(mr, "X-Request-Id", c->req.request_id);
-	if (srv_http_security_headers(resp, &sec) != 0) {
-		srv_kvlist_clear(&sec);
-		MHD_destroy_response(mr);
-		return MHD_NO;
-	}
-	for (i = 0; i < sec.n; i++)
-		MHD_add_response_header(mr, sec.v[i].key, sec.v[i].value);
+	nsec = srv_http_security_headers(resp, sec, scratch);
+	for (i = 0; i < nsec; i++)
+		MHD_add_response_header(mr, sec[i].name, sec[i].value);
 	for (i = 0; i < resp->headers.n; i++)
 		MHD_add_response_header(mr, resp->headers.v[i].key, resp->headers.v[i].value);
-	srv_kvlist_clear(&sec);
 	c->status_sent = resp->status;
 	ret = MHD_queue_response(conn, resp->status, mr);
 	MHD_destroy_response(mr);

@@ -30,7 +30,20 @@ void srv_http_quiesce(struct srv_http *h);
 long srv_http_drain(struct srv_http *h, unsigned grace_ms);
 void srv_http_stop(struct srv_http **h);
 
-/* Add the security and caching headers a response needs (pure; used by srv_http.c). */
-int srv_http_security_headers(const struct srv_resp *resp, struct srv_kvlist *out) EID_WARN_UNUSED;
+/*
+ * The security and caching headers a response needs (pure; used by srv_http.c): up to
+ * SRV_HTTP_SECURITY_MAX (name, value) pairs into out, in the order they are sent; the
+ * values made for this response (a max-age, a form_post CSP) are written into scratch,
+ * which must outlive out. Returns the count. Nothing is allocated.
+ */
+#define SRV_HTTP_SECURITY_MAX       6
+#define SRV_HTTP_SECURITY_SCRATCH   640
+
+struct srv_http_header {
+	const char *name, *value;
+};
+
+size_t srv_http_security_headers(const struct srv_resp *resp,
+    struct srv_http_header out[SRV_HTTP_SECURITY_MAX], char scratch[SRV_HTTP_SECURITY_SCRATCH]);
 
 #endif /* SRV_HTTP_H */

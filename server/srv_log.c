@@ -28,10 +28,11 @@ srv_log_enabled(enum srv_log_level level)
 void
 srv_log_set_request_id(const char *request_id)
 {
-	if (request_id == NULL)
-		log_request_id[0] = '\0';
-	else
-		snprintf(log_request_id, sizeof(log_request_id), "%s", request_id);
+	size_t n = request_id != NULL ? strnlen(request_id, sizeof(log_request_id) - 1) : 0;
+
+	/* called several times per request: a bounded copy, not a format */
+	memcpy(log_request_id, request_id != NULL ? request_id : "", n);
+	log_request_id[n] = '\0';
 }
 
 /* JSON string escaping (RFC 8259 section 7); bytes >= 0x80 pass through unchanged. */

@@ -12,6 +12,7 @@
 #include "srv_subject.h"
 #include "srv_token_user.h"
 #include "srv_tokens.h"
+#include "tok_jsonw.h"
 
 #define DENY(e, st, code, text) \
 	(*(e) = (struct srv_oauth_error){ (st), (code), (text) }, EID_ERR_DENIED)
@@ -39,14 +40,24 @@ audit_release(struct srv_resp *resp, int64_t now, const char *client_id, const c
     const char *scope)
 {
 	struct srv_audit_event e;
-	json_t *d;
+	struct cx_dynbuf b;
+	struct tok_jsonw w;
+	json_t *d = NULL;
 	char *text = NULL;
 	int r = EID_ERR_NOMEM;
 
 	if (account == NULL)
 		return;
-	if ((d = json_pack("{s:s}", "scope", scope != NULL ? scope : "")) != NULL &&
-	    (text = json_dumps(d, JSON_COMPACT)) != NULL) {
+	/* details {"scope":...}: written directly, or through jansson when it needs escaping */
+	cx_dynbuf_init(&b, 4096);
+	tok_jsonw_begin(&w, &b);
+	tok_jsonw_str(&w, "scope", scope != NULL ? scope : "");
+	if (tok_jsonw_end(&w) == 0)
+		text = cx_dynbuf_take(&b, NULL);
+	else if ((d = json_pack("{s:s}", "scope", scope != NULL ? scope : "")) != NULL)
+		text = json_dumps(d, JSON_COMPACT);
+	cx_dynbuf_free(&b);
+	if (text != NULL) {
 		memset(&e, 0, sizeof(e));
 		e.at = now;
 		e.actor = (char *)client_id;
@@ -95,7 +106,7 @@ issue_tokens(struct srv_app *app, const struct srv_client *client, const json_t 
 	char *access = NULL, *id_token = NULL;
 	long expires_in = 0;
 	enum tok_alg alg = TOK_ALG_RS256;
-	json_t *out = NULL, *rgrant = NULL;
+	json_t *rgrant = NULL;
 	int r, with_refresh;
 
 	refresh[0] = '\0';
@@ -160,21 +171,12 @@ issue_tokens(struct srv_app *app, const struct srv_client *client, const json_t 
 			goto out;
 	}
 
-	out = json_pack("{s:s,s:s,s:I,s:s}", "access_token", access, "token_type", "Bearer",
-	    "expires_in", (json_int_t)expires_in, "scope", scope);
-	if (out == NULL ||
-	    (id_token != NULL && json_object_set_new(out, "id_token", json_string(id_token)) != 0) ||
-	    (refresh[0] != '\0' && json_object_set_new(out, "refresh_token", json_string(refresh)) != 0)) {
-		r = EID_ERR_NOMEM;
-		goto out;
-	}
-	resp->no_store = 1;
-	r = srv_resp_json(resp, 200, out);
+	r = srv_tokens_respond(resp, access, expires_in, scope, id_token,
+	    refresh[0] != '\0' ? refresh : NULL);
 out:
 	cx_wipe(refresh, sizeof(refresh));
 	cx_free_str(access);
 	cx_free_str(id_token);
-	json_decref(out);
 	json_decref(rgrant);
 	srv_citizen_free(&citizen);
 	return r;

@@ -18,12 +18,35 @@
 #include "srv_secret.h"
 #include "srv_revocations.h"
 #include "srv_tokens.h"
+#include "tok_jsonw.h"
 #include "tok_jws.h"
 #include "tok_jwt.h"
 #include "tok_keyset.h"
 #include "tok_util.h"
 
 #define DENYLIST_SECTION "atrev"
+
+/* Room for b64url_public of n bytes (standard base64 with padding, and a NUL). */
+#define B64_ROOM(n) (4 * (((n) + 2) / 3) + 1)
+
+/*
+ * base64url without padding of public bytes into out (B64_ROOM(n)); returns the length.
+ * Tokens, their hashes and sealed (encrypted) values are public, so they go through
+ * OpenSSL's table encoder rather than the constant-time one kept for secrets.
+ */
+static size_t
+b64url_public(char *out, const void *in, size_t n)
+{
+	int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	size_t i, m = len > 0 ? (size_t)len : 0;
+
+	while (m > 0 && out[m - 1] == '=')
+		m--;
+	for (i = 0; i < m; i++)
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	out[m] = '\0';
+	return m;
+}
 
 int
 srv_tokens_access_claims(const char *issuer, const struct srv_access_token_params *p,
@@ -56,15 +79,57 @@ out:
 	return r;
 }
 
+/* tok_jwt_claims_new's bound on NumericDate values (year 9999). */
+#define CLAIMS_DATE_MAX 253402300800LL
+
+/* 1 if tok_jwt_claims_new takes iat and lifetime (else the general way reports it). */
+static int
+claims_times_ok(time_t iat, long lifetime)
+{
+	return iat >= 0 && lifetime > 0 && (long long)iat <= CLAIMS_DATE_MAX &&
+	    lifetime <= CLAIMS_DATE_MAX - (long long)iat;
+}
+
+int
+srv_tokens_access_text(const char *issuer, const struct srv_access_token_params *p,
+    time_t now, const char *jti, const char *eid_ref, struct cx_dynbuf *out)
+{
+	long lifetime = p->lifetime > 0 ? p->lifetime : SRV_ACCESS_TOKEN_LIFETIME;
+	struct tok_jsonw w;
+
+	if (issuer == NULL || p->client_id == NULL || p->sub == NULL || jti == NULL ||
+	    !claims_times_ok(now, lifetime))
+		return EID_ERR_UNSUPPORTED;
+	/* the members and order of srv_tokens_access_claims (+ seal_account's eid_ref) */
+	tok_jsonw_begin(&w, out);
+	tok_jsonw_str(&w, "iss", issuer);
+	tok_jsonw_str(&w, "sub", p->sub);
+	tok_jsonw_str(&w, "aud", p->aud != NULL ? p->aud : issuer);
+	tok_jsonw_int(&w, "iat", (long long)now);
+	tok_jsonw_int(&w, "exp", (long long)now + lifetime);
+	tok_jsonw_str(&w, "client_id", p->client_id);
+	tok_jsonw_str(&w, "jti", jti);
+	if (p->scope != NULL)
+		tok_jsonw_str(&w, "scope", p->scope);
+	if (p->acr != NULL)
+		tok_jsonw_str(&w, "acr", p->acr);
+	if (p->auth_time > 0)
+		tok_jsonw_int(&w, "auth_time", p->auth_time);
+	if (eid_ref != NULL)
+		tok_jsonw_str(&w, "eid_ref", eid_ref);
+	return tok_jsonw_end(&w);
+}
+
 #define REF_MAX_ACCOUNT 64
 
+#define REF_BOX_MAX (crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + REF_MAX_ACCOUNT)
+
+/* The "eid_ref" value for account into enc. */
 static int
-seal_account(const struct srv_secret *secret, const char *account, json_t *claims)
+seal_ref(const struct srv_secret *secret, const char *account, char enc[B64_ROOM(REF_BOX_MAX)])
 {
-	uint8_t key[32], box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + REF_MAX_ACCOUNT];
-	char enc[CX_B64URL_LEN(sizeof(box))];
+	uint8_t key[32], box[REF_BOX_MAX];
 	size_t n = strlen(account);
-	int r;
 
 	if (n == 0 || n > REF_MAX_ACCOUNT)
 		return EID_ERR_INVALID_ARGUMENT;
@@ -72,8 +137,17 @@ seal_account(const struct srv_secret *secret, const char *account, json_t *claim
 	cx_random(box, crypto_secretbox_NONCEBYTES);
 	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const uint8_t *)account, n, box, key);
 	cx_wipe(key, sizeof(key));
-	if ((r = cx_b64url_encode(enc, sizeof(enc), box,
-	    crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n)) != 0)
+	(void)b64url_public(enc, box, crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n);
+	return 0;
+}
+
+static int
+seal_account(const struct srv_secret *secret, const char *account, json_t *claims)
+{
+	char enc[B64_ROOM(REF_BOX_MAX)];
+	int r;
+
+	if ((r = seal_ref(secret, account, enc)) != 0)
 		return r;
 	return json_object_set_new(claims, "eid_ref", json_string(enc)) == 0 ? 0 : EID_ERR_NOMEM;
 }
@@ -110,7 +184,8 @@ int
 srv_tokens_at_hash(enum tok_alg alg, const char *access_token, char *out, size_t outsz)
 {
 	unsigned char h[64];
-	size_t hl;
+	char enc[B64_ROOM(32)];
+	size_t hl, n;
 
 	if (alg == TOK_ALG_EDDSA) {
 		crypto_hash_sha512(h, (const unsigned char *)access_token, strlen(access_token));
@@ -121,7 +196,11 @@ srv_tokens_at_hash(enum tok_alg alg, const char *access_token, char *out, size_t
 		hl = 32;
 	}
 	/* the left-most half of the hash, base64url */
-	return cx_b64url_encode(out, outsz, h, hl / 2);
+	n = b64url_public(enc, h, hl / 2);
+	if (n >= outsz)
+		return EID_ERR_TOO_LARGE;
+	memcpy(out, enc, n + 1);
+	return 0;
 }
 
 /*
@@ -167,17 +246,38 @@ out:
 }
 
 int
-srv_tokens_issue_id(struct srv_app *app, const struct srv_id_token_params *p, char **token)
+srv_tokens_id_text(const char *issuer, const struct srv_id_token_params *p, time_t now,
+    struct cx_dynbuf *out)
 {
-	json_t *claims = NULL;
+	char ath[CX_B64URL_LEN(64)];
+	struct tok_jsonw w;
 	int r;
 
-	*token = NULL;
-	if ((r = srv_tokens_id_claims(app->cfg->issuer, p, app->now(), &claims)) != 0)
-		return r;
-	r = srv_tokens_sign_jwt(app, p->alg, "JWT", claims, token);
-	json_decref(claims);
-	return r;
+	if (issuer == NULL || p->client_id == NULL || p->sub == NULL || p->acr == NULL ||
+	    !claims_times_ok(now, SRV_ID_TOKEN_LIFETIME))
+		return EID_ERR_UNSUPPORTED;
+	/* the members and order of srv_tokens_id_claims */
+	tok_jsonw_begin(&w, out);
+	tok_jsonw_str(&w, "iss", issuer);
+	tok_jsonw_str(&w, "sub", p->sub);
+	tok_jsonw_str(&w, "aud", p->client_id);
+	tok_jsonw_int(&w, "iat", (long long)now);
+	tok_jsonw_int(&w, "exp", (long long)now + SRV_ID_TOKEN_LIFETIME);
+	tok_jsonw_int(&w, "auth_time", p->auth_time);
+	tok_jsonw_str(&w, "acr", p->acr);
+	tok_jsonw_str(&w, "azp", p->client_id);
+	if (p->amr != NULL)
+		tok_jsonw_strings(&w, "amr", p->amr);
+	if (p->nonce != NULL)
+		tok_jsonw_str(&w, "nonce", p->nonce);
+	if (p->sid != NULL)
+		tok_jsonw_str(&w, "sid", p->sid);
+	if (p->access_token != NULL && w.err == 0) {
+		if ((r = srv_tokens_at_hash(p->alg, p->access_token, ath, sizeof(ath))) != 0)
+			return r;
+		tok_jsonw_str(&w, "at_hash", ath);
+	}
+	return tok_jsonw_end(&w);
 }
 
 /* The calling thread's object under key: size zeroed bytes made on first use (the key's
@@ -260,24 +360,6 @@ signer_key_init(void)
 	signer_key_ok = pthread_key_create(&signer_key, signer_destroy) == 0;
 }
 
-/* Room for b64url_public of n bytes (standard base64 with padding, and a NUL). */
-#define B64_ROOM(n) (4 * (((n) + 2) / 3) + 1)
-
-/* base64url without padding of public bytes into out (B64_ROOM(n)); returns the length. */
-static size_t
-b64url_public(char *out, const void *in, size_t n)
-{
-	int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	size_t i, m = len > 0 ? (size_t)len : 0;
-
-	while (m > 0 && out[m - 1] == '=')
-		m--;
-	for (i = 0; i < m; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	out[m] = '\0';
-	return m;
-}
-
 /* The calling thread's signer for key, (re)made when the key changed; NULL on failure. */
 static struct es256_signer *
 signer_for(const struct tok_key *key)
@@ -331,44 +413,34 @@ signer_typ(const char *typ)
 }
 
 /*
- * Sign claims as a compact JWS with key (ES256, private) and typ (one of signer_typs;
- * others go the general way, tok_jwt_sign). *out malloc'd.
+ * The compact JWS of the claims text txt (plen bytes) with signer s and header t:
+ * base64url header "." payload "." raw r||s. *out malloc'd.
  */
 static int
-sign_es256(const struct tok_key *key, const char *typ, const json_t *claims, char **out)
+sign_es256_text(struct es256_signer *s, int t, const char *txt, size_t plen, char **out)
 {
 	uint8_t digest[SHA256_DIGEST_LENGTH], der[80], raw[64];
 	const uint8_t *dp = der;
-	struct es256_signer *s;
-	ECDSA_SIG *es = NULL;
 	const BIGNUM *br, *bs;
-	char *txt = NULL, *tok = NULL;
-	size_t plen, n, derlen = sizeof(der), cap;
-	int r = EID_ERR_CRYPTO, t = signer_typ(typ);
+	ECDSA_SIG *es = NULL;
+	char *tok = NULL;
+	size_t n, derlen = sizeof(der), cap;
+	int r = EID_ERR_CRYPTO;
 
 	*out = NULL;
-	if (tok_key_alg(key) != TOK_ALG_ES256 || !tok_key_has_private(key))
-		return EID_ERR_KEY;
-	if (t < 0 || (s = signer_for(key)) == NULL)
-		return tok_jwt_sign(key, typ, claims, out);     /* the general way */
-	if ((txt = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
-		return EID_ERR_NOMEM;
-	if ((plen = strlen(txt)) > EID_JWS_MAX_BYTES) {
-		r = EID_ERR_TOO_LARGE;
-		goto out;
-	}
+	if (plen > EID_JWS_MAX_BYTES)
+		return EID_ERR_TOO_LARGE;
 	/* header "." payload "." signature, all base64url */
 	cap = s->header_len[t] + 1 + B64_ROOM(plen) + 1 + B64_ROOM(sizeof(raw));
-	if ((tok = malloc(cap)) == NULL) {
-		r = EID_ERR_NOMEM;
-		goto out;
-	}
+	if ((tok = malloc(cap)) == NULL)
+		return EID_ERR_NOMEM;
 	memcpy(tok, s->header[t], s->header_len[t]);
 	n = s->header_len[t];
 	tok[n++] = '.';
 	n += b64url_public(tok + n, txt, plen);
 	if (cx_sha256(digest, tok, n) != 0)
 		goto out;
+	/* OpenSSL answers DER; JWS wants r||s */
 	if (EVP_PKEY_sign(s->ctx, der, &derlen, digest, sizeof(digest)) != 1 ||
 	    (es = d2i_ECDSA_SIG(NULL, &dp, (long)derlen)) == NULL)
 		goto out;
@@ -384,7 +456,79 @@ out:
 	ECDSA_SIG_free(es);
 	ERR_clear_error();
 	free(tok);
+	return r;
+}
+
+/*
+ * Sign claims as a compact JWS with key (ES256, private) and typ (one of signer_typs;
+ * others go the general way, tok_jwt_sign). *out malloc'd.
+ */
+static int
+sign_es256(const struct tok_key *key, const char *typ, const json_t *claims, char **out)
+{
+	struct es256_signer *s;
+	char *txt;
+	int r, t = signer_typ(typ);
+
+	*out = NULL;
+	if (tok_key_alg(key) != TOK_ALG_ES256 || !tok_key_has_private(key))
+		return EID_ERR_KEY;
+	if (t < 0 || (s = signer_for(key)) == NULL)
+		return tok_jwt_sign(key, typ, claims, out);     /* the general way */
+	if ((txt = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		return EID_ERR_NOMEM;
+	r = sign_es256_text(s, t, txt, strlen(txt), out);
 	free(txt);
+	return r;
+}
+
+/* Room reserved up front for a token's claims text (one allocation for the usual ones). */
+#define CLAIMS_TEXT_ROOM 1000
+
+/*
+ * The direct way for an ES256 token: the claims text in b (srv_tokens_*_text) signed by
+ * this thread's signer. EID_ERR_UNSUPPORTED when it does not apply (no usable ES256
+ * key or signer): the caller takes the general way, which reports what is wrong.
+ */
+static int
+sign_text_fast(const struct tok_key *key, const char *typ, struct cx_dynbuf *b, char **out)
+{
+	struct es256_signer *s;
+	int t = signer_typ(typ);
+
+	if (key == NULL || tok_key_alg(key) != TOK_ALG_ES256 || !tok_key_has_private(key) ||
+	    t < 0 || (s = signer_for(key)) == NULL)
+		return EID_ERR_UNSUPPORTED;
+	return sign_es256_text(s, t, cx_dynbuf_str(b), b->len, out);
+}
+
+int
+srv_tokens_issue_id(struct srv_app *app, const struct srv_id_token_params *p, char **token)
+{
+	const struct srv_keys_snapshot *snap;
+	struct cx_dynbuf text;
+	json_t *claims = NULL;
+	time_t now = app->now();
+	int r = EID_ERR_UNSUPPORTED;
+
+	*token = NULL;
+	/* the direct way for ES256: the claims text without jansson (srv_tokens_id_text) */
+	if (p->alg == TOK_ALG_ES256) {
+		cx_dynbuf_init(&text, EID_JWS_MAX_BYTES);
+		snap = keys_current(app);
+		if ((r = cx_dynbuf_reserve(&text, CLAIMS_TEXT_ROOM)) == 0 &&
+		    (r = srv_tokens_id_text(app->cfg->issuer, p, now, &text)) == 0)
+			r = sign_text_fast(snap->active[TOK_ALG_ES256], "JWT", &text, token);
+		srv_keys_release(app->keys, snap);
+		cx_dynbuf_free(&text);
+		if (r != EID_ERR_UNSUPPORTED)
+			return r;
+	}
+	/* the general way */
+	if ((r = srv_tokens_id_claims(app->cfg->issuer, p, now, &claims)) != 0)
+		return r;
+	r = srv_tokens_sign_jwt(app, p->alg, "JWT", claims, token);
+	json_decref(claims);
 	return r;
 }
 
@@ -392,29 +536,45 @@ int
 srv_tokens_issue_access(struct srv_app *app, const struct srv_access_token_params *p,
     char **token, long *expires_in)
 {
-	const struct srv_keys_snapshot *snap = NULL;
-	char jti[CX_B64URL_LEN(SRV_TOKEN_JTI_BYTES)];
+	const struct srv_keys_snapshot *snap;
+	char jti[CX_B64URL_LEN(SRV_TOKEN_JTI_BYTES)], ref[B64_ROOM(REF_BOX_MAX)];
+	const char *use_jti = p->jti != NULL ? p->jti : jti;
+	struct cx_dynbuf text;
 	json_t *claims = NULL;
-	int r;
+	time_t now = app->now();
+	int r = EID_ERR_UNSUPPORTED;
 
 	*token = NULL;
-	cx_random_token(jti, sizeof(jti), SRV_TOKEN_JTI_BYTES);
-	if ((r = srv_tokens_access_claims(app->cfg->issuer, p, app->now(),
-	    p->jti != NULL ? p->jti : jti, &claims)) != 0)
+	cx_dynbuf_init(&text, EID_JWS_MAX_BYTES);
+	if (p->jti == NULL)
+		cx_random_token(jti, sizeof(jti), SRV_TOKEN_JTI_BYTES);
+	snap = keys_current(app);
+	/* the direct way: the claims text without jansson (srv_tokens_access_text) */
+	if ((p->account_id == NULL || seal_ref(app->secret, p->account_id, ref) == 0) &&
+	    (r = cx_dynbuf_reserve(&text, CLAIMS_TEXT_ROOM)) == 0 &&
+	    (r = srv_tokens_access_text(app->cfg->issuer, p, now, use_jti,
+	    p->account_id != NULL ? ref : NULL, &text)) == 0)
+		r = sign_text_fast(snap->active[TOK_ALG_ES256], SRV_ACCESS_TOKEN_TYP, &text, token);
+	if (r == 0)
+		goto done;
+	if (r != EID_ERR_UNSUPPORTED)
+		goto out;
+	/* the general way: a jansson object (also what reports a bad parameter or key) */
+	if ((r = srv_tokens_access_claims(app->cfg->issuer, p, now, use_jti, &claims)) != 0)
 		goto out;
 	if (p->account_id != NULL && (r = seal_account(app->secret, p->account_id, claims)) != 0)
 		goto out;
-	snap = keys_current(app);
 	if (snap->active[TOK_ALG_ES256] == NULL) {
 		r = EID_ERR_KEY;
 		goto out;
 	}
 	if ((r = sign_es256(snap->active[TOK_ALG_ES256], SRV_ACCESS_TOKEN_TYP, claims, token)) != 0)
 		goto out;
+done:
 	*expires_in = p->lifetime > 0 ? p->lifetime : SRV_ACCESS_TOKEN_LIFETIME;
 out:
-	if (snap != NULL)
-		srv_keys_release(app->keys, snap);
+	srv_keys_release(app->keys, snap);
+	cx_dynbuf_free(&text);
 	json_decref(claims);
 	return r;
 }
@@ -437,6 +597,52 @@ srv_tokens_sign_jwt(struct srv_app *app, enum tok_alg alg, const char *typ,
 	else
 		r = tok_jwt_sign(snap->active[alg], typ != NULL ? typ : "JWT", claims, out);
 	srv_keys_release(app->keys, snap);
+	return r;
+}
+
+int
+srv_tokens_respond(struct srv_resp *resp, const char *access_token, long expires_in,
+    const char *scope, const char *id_token, const char *refresh_token)
+{
+	struct tok_jsonw w;
+	json_t *o;
+	int r;
+
+	resp->no_store = 1;
+	cx_dynbuf_reset(&resp->body);
+	/* the usual answer: JWS texts, scope-tokens and a refresh token need no escape */
+	if (access_token != NULL && scope != NULL &&
+	    cx_dynbuf_reserve(&resp->body, 128 + strlen(access_token) + strlen(scope) +
+	    (id_token != NULL ? strlen(id_token) : 0) +
+	    (refresh_token != NULL ? strlen(refresh_token) : 0)) == 0) {
+		tok_jsonw_begin(&w, &resp->body);
+		tok_jsonw_str(&w, "access_token", access_token);
+		tok_jsonw_str(&w, "token_type", "Bearer");
+		tok_jsonw_int(&w, "expires_in", expires_in);
+		tok_jsonw_str(&w, "scope", scope);
+		if (id_token != NULL)
+			tok_jsonw_str(&w, "id_token", id_token);
+		if (refresh_token != NULL)
+			tok_jsonw_str(&w, "refresh_token", refresh_token);
+		if (tok_jsonw_end(&w) == 0) {
+			resp->status = 200;
+			resp->content_type = "application/json";
+			return 0;
+		}
+		cx_dynbuf_reset(&resp->body);
+	}
+	/* anything else through jansson, which escapes (and refuses a NULL) */
+	o = json_pack("{s:s,s:s,s:I,s:s}", "access_token", access_token, "token_type", "Bearer",
+	    "expires_in", (json_int_t)expires_in, "scope", scope);
+	if (o == NULL ||
+	    (id_token != NULL && json_object_set_new(o, "id_token", json_string(id_token)) != 0) ||
+	    (refresh_token != NULL &&
+	    json_object_set_new(o, "refresh_token", json_string(refresh_token)) != 0)) {
+		json_decref(o);
+		return EID_ERR_NOMEM;
+	}
+	r = srv_resp_json(resp, 200, o);
+	json_decref(o);
 	return r;
 }
 

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "cx_buf.h"
 #include "eid_err.h"
 #include "srv_app.h"
 #include "tok_key.h"
@@ -56,6 +57,15 @@ int srv_tokens_sign_jwt(struct srv_app *app, enum tok_alg alg, const char *typ,
  */
 int srv_tokens_access_claims(const char *issuer, const struct srv_access_token_params *p,
     time_t now, const char *jti, json_t **out) EID_WARN_UNUSED;
+/*
+ * The same claims (and "eid_ref" last when eid_ref is not NULL, as issuing adds it)
+ * appended to out as the compact JSON text json_dumps gives for them, without building
+ * a jansson object (pure; tok_jsonw). EID_ERR_UNSUPPORTED when a value needs escaping
+ * or a parameter is missing or out of range: the caller then takes the jansson way,
+ * which escapes and reports. Else 0, EID_ERR_NOMEM or EID_ERR_TOO_LARGE (out's cap).
+ */
+int srv_tokens_access_text(const char *issuer, const struct srv_access_token_params *p,
+    time_t now, const char *jti, const char *eid_ref, struct cx_dynbuf *out) EID_WARN_UNUSED;
 
 /*
  * Sign a new access token. *token is malloc'd (caller frees), *expires_in the lifetime.
@@ -92,6 +102,17 @@ int srv_tokens_at_hash(enum tok_alg alg, const char *access_token, char *out, si
 /* The ID token claims (pure). Caller json_decref. */
 int srv_tokens_id_claims(const char *issuer, const struct srv_id_token_params *p, time_t now,
     json_t **out) EID_WARN_UNUSED;
+/* The same as compact JSON text appended to out, as srv_tokens_access_text (amr must be
+ * an array of plain strings for this way). */
+int srv_tokens_id_text(const char *issuer, const struct srv_id_token_params *p, time_t now,
+    struct cx_dynbuf *out) EID_WARN_UNUSED;
+/*
+ * The 200 answer of /token (RFC 6749 5.1), no-store: access_token, token_type Bearer,
+ * expires_in, scope, then id_token and refresh_token when not NULL, in that order.
+ * Written directly when every value is plain (tok_jsonw), else through jansson.
+ */
+int srv_tokens_respond(struct srv_resp *resp, const char *access_token, long expires_in,
+    const char *scope, const char *id_token, const char *refresh_token) EID_WARN_UNUSED;
 /* Sign a new ID token with the active key of p->alg. *token malloc'd. */
 int srv_tokens_issue_id(struct srv_app *app, const struct srv_id_token_params *p, char **token)
     EID_WARN_UNUSED;

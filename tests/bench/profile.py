@@ -2,15 +2,19 @@
 """tests/bench/profile.py - instructions per request of one eid-server endpoint (callgrind).
 
 usage: tests/bench/profile.py [--build build-bench] [--requests 300]
-                              [--workload cc|jwks|introspect|userinfo|hop]
+                              [--workload cc|jwks|introspect|userinfo|hop|code]
                               [--out callgrind.out]
 
 Starts a private Redis and eidd under valgrind --tool=callgrind (127.0.0.1 only), sends
 warm-up requests, zeroes the counters, sends --requests identical requests over one
 keep-alive connection, dumps, and prints the instruction count per request (whole
 process: libmicrohttpd, handler, crypto). userinfo and hop sign a citizen in first (the
-real pages); hop is GET /authorize with that session + POST /token with the code, per hop. Open the dump with callgrind_annotate to see
-where it goes. Bounded: fixed request counts, every call with a timeout.
+real pages); hop is GET /authorize with that session + POST /token with the code, per hop;
+code is the code exchange alone, as tests/bench/run.py's code_exchange workload: a client
+registered for authorization_code only (ES256 access + ID token, no refresh token), codes
+minted through /authorize before the counters are zeroed, then only the POST /token calls
+are counted. For code, the Redis commands of the counted part (INFO commandstats) are
+printed too. Open the dump with callgrind_annotate to see where it goes. Bounded: fixed request counts, every call with a timeout.
 """
 import argparse
 import base64
@@ -31,11 +35,21 @@ TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, os.path.join(TOP, 'tests', 'lib'))
 
 
+def redis_stats(env):
+    """{command: (calls, usec)} from the test Redis's INFO commandstats."""
+    out = subprocess.run(['redis-cli', '-s', env.redis.sock, 'info', 'commandstats'], check=True,
+                         capture_output=True, text=True, timeout=30).stdout
+    stats = {}
+    for m in re.finditer(r'cmdstat_([\w|]+):calls=(\d+),usec=(\d+)', out):
+        stats[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    return stats
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default=os.path.join(TOP, 'build-bench'))
     ap.add_argument('--requests', type=int, default=300)
-    ap.add_argument('--workload', default='cc', choices=['cc', 'jwks', 'introspect', 'userinfo', 'hop'])
+    ap.add_argument('--workload', default='cc', choices=['cc', 'jwks', 'introspect', 'userinfo', 'hop', 'code'])
     ap.add_argument('--out', default=None, help='keep the callgrind dump here')
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -88,12 +102,14 @@ def main():
                 conn.request('GET', '/jwks')
                 r = conn.getresponse()
                 return r.status, r.read()
-        elif args.workload in ('userinfo', 'hop'):
+        elif args.workload in ('userinfo', 'hop', 'code'):
             import oidctest
             rp = 'https://rp.prof.example/cb'
+            grants = ['--grant', 'authorization_code']
+            if args.workload != 'code':     # code: registered like run.py's bench-code client
+                grants += ['--grant', 'refresh_token']
             rc, web, err = env.ctl_json('client', 'add', '--name', 'prof-web', '--redirect-uri', rp,
-                                        '--grant', 'authorization_code', '--grant', 'refresh_token',
-                                        '--scope', 'openid profile', '--id-token-alg', 'ES256')
+                                        *grants, '--scope', 'openid profile', '--id-token-alg', 'ES256')
             web_auth = 'Basic ' + base64.b64encode(('%s:%s' % (
                 urllib.parse.quote_plus(web['client_id']),
                 urllib.parse.quote_plus(web['client_secret']))).encode()).decode()
@@ -105,19 +121,29 @@ def main():
                 raise RuntimeError('sign-in: %s %s' % (st, trace))
             cookie = '; '.join('%s=%s' % kv for kv in br.cookies.items())
 
-            def hop():
+            def mint():
                 conn.request('GET', q, headers={'Cookie': cookie})
                 r = conn.getresponse()
                 r.read()
-                code = urllib.parse.parse_qs(urllib.parse.urlparse(r.getheader('Location', '')).query)['code'][0]
+                return urllib.parse.parse_qs(urllib.parse.urlparse(r.getheader('Location', '')).query)['code'][0]
+
+            def exchange(code):
                 conn.request('POST', '/token', body=urllib.parse.urlencode({
                     'grant_type': 'authorization_code', 'code': code, 'redirect_uri': rp,
                     'code_verifier': verifier}), headers={'Authorization': web_auth,
                                                           'Content-Type': 'application/x-www-form-urlencoded'})
                 r = conn.getresponse()
                 return r.status, r.read()
+
+            def hop():
+                return exchange(mint())
             if args.workload == 'hop':
                 one = hop
+            elif args.workload == 'code':
+                codes = []
+
+                def one():
+                    return exchange(codes.pop())
             else:
                 token = json.loads(hop()[1])['access_token']
 
@@ -135,17 +161,29 @@ def main():
                     'Authorization': auth, 'Content-Type': 'application/x-www-form-urlencoded'})
                 r = conn.getresponse()
                 return r.status, r.read()
+        if args.workload == 'code':
+            codes += [mint() for _ in range(20 + args.requests)]   # codes live 60 s
+            codes.reverse()
         for _ in range(20):
             st, body = one()
         if st != 200:
             raise RuntimeError('%s answers %s %s' % (args.workload, st, body[:200]))
         pid = env.proc.pid
+        stats0 = redis_stats(env) if args.workload == 'code' else None
         subprocess.run(['callgrind_control', '-z', str(pid)], check=True, capture_output=True, timeout=60)
         for _ in range(args.requests):
             st, _ = one()
             if st != 200:
                 raise RuntimeError('status %s' % st)
         subprocess.run(['callgrind_control', '-d', str(pid)], check=True, capture_output=True, timeout=60)
+        if stats0 is not None:
+            stats1 = redis_stats(env)
+            for name in sorted(stats1):
+                calls = stats1[name][0] - stats0.get(name, (0, 0))[0]
+                usec = stats1[name][1] - stats0.get(name, (0, 0))[1]
+                if calls > 0 and name != 'info':
+                    print('redis %s: %.2f calls, %.1f us per request (commandstats)' % (
+                        name, calls / args.requests, usec / args.requests))
         time.sleep(0.5)
         dumps = sorted(glob.glob(os.path.join(work, 'cg.*.*')), key=os.path.getmtime)
         if not dumps:

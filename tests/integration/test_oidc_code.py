@@ -174,6 +174,16 @@ try:
     t.ok(v is not None and v[0]['alg'] == 'ES256', 'ID token ES256 for a client registered with it')
     t.eq(v[1].get('sub') if v else None, a.account, 'public subject type: sub is the account id')
     t.eq(v[1].get('at_hash') if v else None, at_hash(tok.get('access_token', ''), 'ES256'), 'at_hash for ES256')
+    # a nonce that needs JSON escapes: the ES256 ID token's claims then go through jansson
+    # (the direct writer takes only plain values); the same token either way
+    odd = 'q"uote \\back/slash'
+    code, verifier, params, st, loc, body = get_code(env, br, a, bank, redirect=RP2, nonce=odd)
+    st, h, tok = exchange(env, bank, code, verifier, redirect=RP2)
+    v = verify_jwt(tok['id_token'], jwks) if st == 200 else None
+    t.ok(v is not None and v[0]['alg'] == 'ES256', 'ES256 ID token with an escaped nonce verifies', (st, tok))
+    t.eq(v[1].get('nonce') if v else None, odd, 'the escaped nonce comes back unchanged')
+    t.eq(v[1].get('at_hash') if v else None, at_hash(tok.get('access_token', ''), 'ES256'),
+         'at_hash with an escaped nonce')
 
     # ---- pairwise: two citizens differ, the same citizen is stable
     br_b = Browser(env)
