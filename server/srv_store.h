@@ -199,6 +199,9 @@ int srv_store_sqlite_latest_version(void);
 /* Diagnostics (tests): how many statements the calling thread's connection keeps
  * prepared (0 before its first call). EID_ERR_INVALID_ARGUMENT for another store. */
 int srv_store_sqlite_cached_statements(struct srv_store *s, size_t *n) EID_WARN_UNUSED;
+/* Diagnostics (tests): bytes of page cache the calling thread's connection holds (each
+ * connection is capped at 256 KiB). EID_ERR_INVALID_ARGUMENT for another store. */
+int srv_store_sqlite_page_cache_used(struct srv_store *s, size_t *bytes) EID_WARN_UNUSED;
 
 void srv_store_close(struct srv_store **s);
 

@@ -1104,6 +1104,44 @@ T_CASE(t_statement_cache)
 	srv_store_close(&s);    /* finalizes this thread's statements (ASan: no leak) */
 }
 
+/*
+ * Each connection's page cache is capped (256 KiB): reading a database several times
+ * that size through the store leaves at most that much cached, where SQLite's default
+ * (2000 KiB) would keep all of it.
+ */
+T_CASE(t_page_cache_bounded)
+{
+	char p[512], wal[520];
+	struct srv_store *s = NULL;
+	struct srv_citizen **all = NULL;
+	struct stat st, sw;
+	size_t n = 0, used = 1, i;
+
+	snprintf(p, sizeof(p), "%s/cache.db", tmpdir);
+	T_ASSERT((s = open_store(p, 0)) != NULL);
+	/* 6000 citizens with 200-byte names: about 2 MB of table and indexes */
+	T_EQ_INT(raw_exec(p, "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 6000) "
+	    "INSERT INTO citizens(account_id, citizen_id, name, created_at) "
+	    "SELECT 'acc-' || i, printf('%012d', i), printf('%0200d', i), 0 FROM k", NULL, 0), SQLITE_OK);
+	snprintf(wal, sizeof(wal), "%s-wal", p);
+	T_EQ_INT(stat(p, &st), 0);
+	if (stat(wal, &sw) != 0)
+		sw.st_size = 0;
+	printf("# database: %lld bytes (+ %lld in the WAL)\n", (long long)st.st_size, (long long)sw.st_size);
+	T_ASSERT(st.st_size + sw.st_size > 1024 * 1024);    /* several times the cap */
+	T_EQ_INT(srv_store_citizen_list(s, &all, &n), 0);
+	T_EQ_INT(n, 6000);
+	for (i = 0; i < n; i++)
+		srv_citizen_free(&all[i]);
+	free(all);
+	T_EQ_INT(srv_store_sqlite_page_cache_used(s, &used), 0);
+	printf("# page cache after reading 6000 citizens: %zu bytes\n", used);
+	T_ASSERT(used > 64 * 1024);                 /* it did cache */
+	T_ASSERT(used <= 300 * 1024);               /* 256 KiB and the cache's own bookkeeping */
+	T_EQ_INT(srv_store_sqlite_page_cache_used(NULL, &used), EID_ERR_INVALID_ARGUMENT);
+	srv_store_close(&s);
+}
+
 static void
 remove_tmpdir(void)
 {
@@ -1147,6 +1185,7 @@ main(void)
 	T_RUN(t_failed_migration_changes_nothing);
 	T_RUN(t_card_bind_and_check);
 	T_RUN(t_statement_cache);
+	T_RUN(t_page_cache_bounded);
 	r = t_done();
 	remove_tmpdir();
 	sqlite3_shutdown();
