@@ -369,7 +369,7 @@ heavy_main(void *arg)
 {
 	struct srv_http *h = arg;
 	struct conn_ctx *c;
-	int r;
+	int r, gone;
 
 	for (;;) {
 		pthread_mutex_lock(&h->heavy_mu);
@@ -382,11 +382,20 @@ heavy_main(void *arg)
 		if ((h->heavy_head = c->heavy_next) == NULL)
 			h->heavy_tail = NULL;
 		pthread_mutex_unlock(&h->heavy_mu);
-		srv_log_set_request_id(c->req.request_id);
-		srv_dispatch(h->app, c->route, c->route_status, c->allow, &c->req, &c->held);
-		r = c->held.audit != NULL ? srv_store_audit_append(h->app->store, c->held.audit) : 0;
-		srv_log_set_request_id(NULL);
-		audit_written(c, r);                        /* resumes the connection */
+		/* closed while queued (the daemon stopped after its grace period): no one
+		   would get the answer, so the handler is not run */
+		pthread_mutex_lock(&h->held_mu);
+		gone = c->orphaned;
+		pthread_mutex_unlock(&h->held_mu);
+		r = 0;
+		if (!gone) {
+			srv_log_set_request_id(c->req.request_id);
+			srv_dispatch(h->app, c->route, c->route_status, c->allow, &c->req, &c->held);
+			if (c->held.audit != NULL)
+				r = srv_store_audit_append(h->app->store, c->held.audit);
+			srv_log_set_request_id(NULL);
+		}
+		audit_written(c, r);            /* resumes the connection, or frees an orphan */
 	}
 }
 
