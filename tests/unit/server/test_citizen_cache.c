@@ -19,34 +19,18 @@
 #include "../t.h"
 #include "srv_profile.h"
 #include "srv_store.h"
+#include "store_fixture.h"
 
 static char tmpdir[] = "/tmp/eid-test-citizen-cache-XXXXXX";
 static char dbpath[600];
 
 static const uint8_t TOTP_ENC[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
-static time_t
-fixed_now(void)
-{
-	return 1700000000;
-}
-
 /* A fresh store (its own file, remembered in dbpath) in an app. */
 static struct srv_store *
 new_store(struct srv_app *app, const char *name)
 {
-	char err[256];
-	struct srv_store *s = NULL;
-
-	snprintf(dbpath, sizeof(dbpath), "%s/%s.db", tmpdir, name);
-	if (srv_store_sqlite_open(dbpath, 0, &s, err, sizeof(err)) != 0) {
-		printf("# open %s: %s\n", dbpath, err);
-		return NULL;
-	}
-	memset(app, 0, sizeof(*app));
-	app->store = s;
-	app->now = fixed_now;
-	return s;
+	return fixture_store(app, tmpdir, name, dbpath, sizeof(dbpath));
 }
 
 static void
@@ -458,12 +442,6 @@ main(void)
 	T_RUN(another_store_is_another_cache);
 	T_RUN(more_citizens_than_slots);
 	T_RUN(each_thread_has_its_own_cache);
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", tmpdir);
-	}
+	fixture_remove(tmpdir);
 	return t_done();
 }

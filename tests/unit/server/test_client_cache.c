@@ -19,33 +19,20 @@
 #include "srv_oauth_client.h"
 #include "srv_secret.h"
 #include "srv_store.h"
+#include "store_fixture.h"
 
 static char tmpdir[] = "/tmp/eid-test-client-cache-XXXXXX";
 static struct srv_secret *secret;
-
-static time_t
-fixed_now(void)
-{
-	return 1700000000;
-}
 
 /* A fresh store (its own file) in an app with the test secret. */
 static struct srv_store *
 new_store(struct srv_app *app, const char *name)
 {
 	static char path[600];
-	char err[256];
-	struct srv_store *s = NULL;
+	struct srv_store *s = fixture_store(app, tmpdir, name, path, sizeof(path));
 
-	snprintf(path, sizeof(path), "%s/%s.db", tmpdir, name);
-	if (srv_store_sqlite_open(path, 0, &s, err, sizeof(err)) != 0) {
-		printf("# open %s: %s\n", path, err);
-		return NULL;
-	}
-	memset(app, 0, sizeof(*app));
-	app->store = s;
-	app->secret = secret;
-	app->now = fixed_now;
+	if (s != NULL)
+		app->secret = secret;
 	return s;
 }
 
@@ -357,12 +344,6 @@ main(void)
 	T_RUN(each_thread_has_its_own_cache);
 	T_RUN(secret_authentication_through_the_cache);
 	srv_secret_free(&secret);
-	{
-		char cmd[600];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", tmpdir);
-	}
+	fixture_remove(tmpdir);
 	return t_done();
 }
